@@ -1,0 +1,131 @@
+/**
+ * The portal as a Hono app, built from its dependencies so that tests run it in-process
+ * with `app.request()` and main.ts only wires and serves it.
+ *
+ * A request's life: dependencies are put on the context, security headers (with the CSP
+ * nonce the island script needs) wrap every response, the route module for the area
+ * answers, and anything thrown ends in the one `onError` below: an HTML page for
+ * people, `{error: {code, message}}` for the integrator API.
+ */
+import { Hono } from "hono";
+import { NONCE, secureHeaders } from "hono/secure-headers";
+import { HTTPException } from "hono/http-exception";
+import { ErrorPage } from "./components/ErrorPage.tsx";
+import { AppError } from "./lib/errors.ts";
+import type { AppDeps, AppEnv } from "./lib/http/env.ts";
+import { renderPage } from "./lib/http/render.tsx";
+import { staticRoutes } from "./routes/static.ts";
+
+export type { AppDeps };
+
+/** Builds the portal app. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const connectOrigin = new URL(deps.config.finch.connectUrl).origin;
+
+  app.use(async function provideDeps(c, next) {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:", "https:"],
+      connectSrc: ["'self'"],
+      // Finch Connect opens in an iframe from its own origin (the simulator in demo mode).
+      frameSrc: [connectOrigin],
+      formAction: ["'self'", connectOrigin],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "same-origin",
+    // Only meaningful over https; harmless on localhost where browsers ignore it.
+    strictTransportSecurity: deps.config.publicUrl.startsWith("https:"),
+  }));
+
+  app.route("/", staticRoutes());
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.notFound((c) => {
+    if (isApi(c.req.path)) {
+      return c.json(
+        { error: { code: "not_found", message: "No such route." } },
+        404,
+      );
+    }
+    return renderPage(
+      c,
+      <ErrorPage
+        status={404}
+        title="Page not found"
+        message="There is nothing at this address. If you followed a link from an email, ask for a new one."
+      />,
+      { title: "Page not found", status: 404 },
+    );
+  });
+
+  app.onError((err, c) => {
+    const error = toAppError(err);
+    if (error.status >= 500) {
+      deps.log("error", "unhandled_error", {
+        path: c.req.path,
+        name: err.name,
+      });
+    }
+    for (const [name, value] of Object.entries(error.details.headers ?? {})) {
+      c.header(name, value);
+    }
+    if (isApi(c.req.path) || c.req.path.startsWith("/webhooks/")) {
+      return c.json(
+        { error: { code: error.code, message: error.message } },
+        error.status,
+      );
+    }
+    const title = error.details.title ?? "Something went wrong";
+    return renderPage(
+      c,
+      <ErrorPage
+        status={error.status}
+        title={title}
+        message={error.message}
+        action={error.details.action}
+      />,
+      { title, status: error.status },
+    );
+  });
+
+  return app;
+}
+
+function isApi(path: string): boolean {
+  return path === "/api" || path.startsWith("/api/");
+}
+
+/** Anything thrown becomes an AppError; unknown failures become a bland 500. */
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 403) {
+      return new AppError(
+        403,
+        "forbidden",
+        "This request did not come from the portal's own page, so it was refused. Go back to the page and try again.",
+        { title: "Request refused" },
+      );
+    }
+    return new AppError(
+      status,
+      "http_error",
+      err.message || "The request could not be served.",
+    );
+  }
+  return new AppError(
+    500,
+    "internal_error",
+    "Something went wrong on our side. Nothing was changed; please try again.",
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * The page shell every portal page shares: head, header, demo banner, flash message,
+ * main content and footer. Pure: everything it shows arrives in props.
+ */
+import type { ComponentChildren } from "preact";
+
+export interface Flash {
+  kind: "success" | "error" | "info";
+  message: string;
+}
+
+export interface LayoutProps {
+  title: string;
+  /** Rendered page body (already HTML: the page is rendered first to learn about islands). */
+  bodyHtml: string;
+  stylesUrl: string;
+  /** The island bundle's URL, present only when the page rendered an island. */
+  scriptUrl?: string;
+  nonce: string;
+  demo: boolean;
+  /** The signed-in employer, when there is one. */
+  customerName?: string;
+  flash?: Flash;
+  children?: ComponentChildren;
+}
+
+export function Layout(props: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light" />
+        <title>{`${props.title} · Payroll connections`}</title>
+        <link rel="stylesheet" href={props.stylesUrl} />
+      </head>
+      <body>
+        <a class="skip-link" href="#main">Skip to content</a>
+        {props.demo && (
+          <div class="demo-banner" role="note">
+            <strong>Demo mode.</strong>{" "}
+            Finch is simulated on this server: no real payroll system is
+            contacted and no real data is shown.
+          </div>
+        )}
+        <header class="site-header">
+          <div class="container header-row">
+            <span class="brand">
+              <svg
+                aria-hidden="true"
+                width="28"
+                height="28"
+                viewBox="0 0 28 28"
+              >
+                <rect width="28" height="28" rx="8" fill="currentColor" />
+                <path
+                  d="M8 14.5l4 4 8-9"
+                  stroke="#fff"
+                  stroke-width="2.5"
+                  fill="none"
+                  stroke-linecap="round"
+                  stroke-linejoin="round"
+                />
+              </svg>
+              Payroll connections
+            </span>
+            {props.customerName && (
+              <span class="account">{props.customerName}</span>
+            )}
+          </div>
+        </header>
+        <main id="main" class="container" tabindex={-1}>
+          {props.flash && (
+            <div
+              class={`flash flash-${props.flash.kind}`}
+              role={props.flash.kind === "error" ? "alert" : "status"}
+            >
+              {props.flash.message}
+            </div>
+          )}
+          <div dangerouslySetInnerHTML={{ __html: props.bodyHtml }} />
+        </main>
+        <footer class="site-footer">
+          <div class="container">
+            Connections are provided through{" "}
+            <span class="nowrap">Finch</span>. Your payroll credentials are
+            never stored by this portal.
+          </div>
+        </footer>
+        {props.scriptUrl && (
+          <script type="module" src={props.scriptUrl} nonce={props.nonce} />
+        )}
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * Disconnect, with a confirmation. Without JavaScript the link leads to a confirmation
+ * page; once hydrated, the same link opens a modal dialog holding the same form, so the
+ * admin confirms without leaving the page.
+ */
+import { useRef } from "preact/hooks";
+
+export interface DisconnectButtonProps {
+  connectionId: string;
+  providerName: string;
+  companyName: string;
+  /** The session's form token (not a secret of Finch's: it only proves same-site intent). */
+  csrf: string;
+}
+
+export default function DisconnectButton(
+  { connectionId, providerName, companyName, csrf }: DisconnectButtonProps,
+) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const path = `/connections/${encodeURIComponent(connectionId)}/disconnect`;
+  const titleId = `disconnect-title-${connectionId}`;
+  return (
+    <>
+      <a
+        class="button button-quiet"
+        href={path}
+        onClick={(event) => {
+          if (!dialog.current?.showModal) return; // no <dialog> support: follow the link
+          event.preventDefault();
+          dialog.current.showModal();
+        }}
+      >
+        Disconnect
+      </a>
+      <dialog ref={dialog} class="dialog" aria-labelledby={titleId}>
+        <form method="post" action={path}>
+          <input type="hidden" name="_csrf" value={csrf} />
+          <h2 id={titleId}>Disconnect {providerName}?</h2>
+          <p>
+            We will stop syncing data for <strong>{companyName}</strong>{" "}
+            and revoke this connection's access at{" "}
+            {providerName}. You can connect again at any time.
+          </p>
+          <div class="actions">
+            <button
+              type="button"
+              class="button button-secondary"
+              onClick={() => dialog.current?.close()}
+            >
+              Cancel
+            </button>
+            <button type="submit" class="button button-danger">
+              Disconnect
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
+  );
+}

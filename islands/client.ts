@@ -1,0 +1,15 @@
+/**
+ * The browser entry: hydrates every `[data-island]` marker the server rendered, using the
+ * shared registry. Bundled with esbuild (see lib/assets.ts).
+ */
+import { h, hydrate } from "preact";
+import { type IslandName, islands } from "./registry.ts";
+
+for (const el of document.querySelectorAll<HTMLElement>("[data-island]")) {
+  const name = el.dataset.island as IslandName;
+  const Component = islands[name];
+  if (!Component || el.dataset.hydrated) continue;
+  // deno-lint-ignore no-explicit-any
+  hydrate(h(Component as any, JSON.parse(el.dataset.props ?? "{}")), el);
+  el.dataset.hydrated = "true";
+}

@@ -1,0 +1,155 @@
+/**
+ * Configuration: every environment variable of the portal, parsed once with Zod into
+ * one typed, frozen object.
+ *
+ * Two modes follow from the Finch credentials. With `FINCH_CLIENT_ID` and
+ * `FINCH_CLIENT_SECRET` set the portal runs in production mode and every secret must be
+ * given. Without them it runs in demo mode: the built-in Finch simulator is mounted at
+ * `/sim`, and the secrets that are missing are generated once and kept in KV (see
+ * `resolveSecrets`) so that portal links and sealed tokens survive a restart.
+ */
+import { z } from "zod";
+
+/** Raised when the environment cannot start the portal; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const PRODUCTS = [
+  "benefits",
+  "company",
+  "deduction",
+  "directory",
+  "documents",
+  "employment",
+  "individual",
+  "payment",
+  "pay_statement",
+  "plans",
+  "plans_dependents",
+  "plans_enrollments",
+  "recordkeeping",
+  "ssn",
+] as const;
+
+/** A Finch product a Connect session may ask for. */
+export type FinchProduct = typeof PRODUCTS[number];
+
+const optional = z.string().trim().optional().transform((v) => v || undefined);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PUBLIC_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  KV_PATH: optional,
+  FINCH_CLIENT_ID: optional,
+  FINCH_CLIENT_SECRET: optional,
+  FINCH_BASE_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  FINCH_CONNECT_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  FINCH_WEBHOOK_SECRET: optional,
+  FINCH_PRODUCTS: z.string().default("company directory individual employment")
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.enum(PRODUCTS)).min(1)),
+  FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
+  ADMIN_API_KEY: optional.pipe(z.string().min(16).optional()),
+  APP_SECRET: optional.pipe(z.string().min(32).optional()),
+  TOKEN_KEYS: optional,
+});
+
+/** The portal's settings, as the rest of the code sees them. */
+export interface Config {
+  /** Demo mode: no Finch credentials, the simulator stands in for Finch. */
+  readonly demo: boolean;
+  readonly port: number;
+  /** External base URL without a trailing slash. */
+  readonly publicUrl: string;
+  /** `$PUBLIC_URL/callback`, registered with Finch as the redirect URI. */
+  readonly redirectUri: string;
+  /** A file path, `:memory:`, or undefined for Deno Deploy's managed store. */
+  readonly kvPath: string | undefined;
+  readonly finch: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly connectUrl: string;
+    /** Accepted webhook secrets, newest first: several during a rotation. */
+    readonly webhookSecrets: readonly string[];
+    readonly products: readonly FinchProduct[];
+    readonly sandbox: "finch" | "provider" | undefined;
+  };
+  /** Secrets; undefined only in demo mode, before `resolveSecrets` fills them. */
+  readonly adminApiKey: string | undefined;
+  readonly appSecret: string | undefined;
+  readonly tokenKeys: string | undefined;
+}
+
+/** A config whose secrets are all present. */
+export type ResolvedConfig = Config & {
+  readonly adminApiKey: string;
+  readonly appSecret: string;
+  readonly tokenKeys: string;
+};
+
+/**
+ * Parses the environment. Throws a `ConfigError` whose message names the variable at
+ * fault and never echoes a secret's value.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(Deno.env.toObject());
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`${name} is invalid: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const hasId = Boolean(e.FINCH_CLIENT_ID),
+    hasSecret = Boolean(e.FINCH_CLIENT_SECRET);
+  if (hasId !== hasSecret) {
+    throw new ConfigError(
+      `${
+        hasId ? "FINCH_CLIENT_SECRET" : "FINCH_CLIENT_ID"
+      } is missing: set both Finch ` +
+        "credentials, or neither for demo mode",
+    );
+  }
+  const demo = !hasId;
+  if (!demo) {
+    for (const name of ["ADMIN_API_KEY", "APP_SECRET", "TOKEN_KEYS"] as const) {
+      if (!e[name]) {
+        throw new ConfigError(`${name} is required outside demo mode`);
+      }
+    }
+  }
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
+    /\/+$/,
+    "",
+  );
+  const kvPath = e.KV_PATH ??
+    (Deno.env.get("DENO_DEPLOYMENT_ID") ? undefined : "./data/portal.db");
+  return Object.freeze({
+    demo,
+    port: e.PORT,
+    publicUrl,
+    redirectUri: `${publicUrl}/callback`,
+    kvPath,
+    finch: Object.freeze({
+      clientId: e.FINCH_CLIENT_ID,
+      clientSecret: e.FINCH_CLIENT_SECRET,
+      baseUrl: e.FINCH_BASE_URL,
+      connectUrl: (e.FINCH_CONNECT_URL ?? "https://connect.tryfinch.com")
+        .replace(/\/+$/, ""),
+      webhookSecrets: (e.FINCH_WEBHOOK_SECRET ?? "").split(/[\s,]+/).filter(
+        Boolean,
+      ),
+      products: e.FINCH_PRODUCTS,
+      sandbox: e.FINCH_SANDBOX,
+    }),
+    adminApiKey: e.ADMIN_API_KEY,
+    appSecret: e.APP_SECRET,
+    tokenKeys: e.TOKEN_KEYS,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Islands, the small way: the only client code the portal ships.
+ *
+ * On the server, `<Island name props>` renders the component in place, wrapped in
+ * `<div data-island data-props>`, and records on the current render that the page needs
+ * the client script. In the browser, `islands/client.ts` finds each marker, looks the
+ * name up in its registry and hydrates it. Pages that render no island therefore ship
+ * no `<script>` at all.
+ *
+ * Props cross to the browser as JSON in an attribute that preact-render-to-string
+ * escapes; they must be plain data and never hold a secret.
+ */
+import type { ComponentChildren, FunctionComponent, VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { type IslandName, islands } from "../islands/registry.ts";
+
+/** What one render found out about its page. */
+export interface RenderResult {
+  html: string;
+  /** Whether an island was rendered, so whether the client script is needed. */
+  hydrate: boolean;
+}
+
+// preact-render-to-string renders synchronously, so one module-level collector per
+// render is safe: no other render can interleave with it.
+let current: { hydrate: boolean } | null = null;
+
+/** Renders a tree to HTML and reports whether it contains islands. */
+export function renderWithIslands(tree: VNode): RenderResult {
+  const previous = current;
+  current = { hydrate: false };
+  try {
+    const html = renderToString(tree);
+    return { html, hydrate: current.hydrate };
+  } finally {
+    current = previous;
+  }
+}
+
+type PropsOf<N extends IslandName> = Parameters<(typeof islands)[N]>[0];
+
+/** Renders island `name` on the server and marks it for hydration in the browser. */
+export function Island<N extends IslandName>(
+  { name, props }: { name: N; props: PropsOf<N>; children?: ComponentChildren },
+): VNode {
+  if (current) current.hydrate = true;
+  // deno-lint-ignore no-explicit-any
+  const Component = islands[name] as FunctionComponent<any>;
+  return (
+    <div data-island={name} data-props={JSON.stringify(props)} class="island">
+      <Component {...props} />
+    </div>
+  );
+}
