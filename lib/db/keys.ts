@@ -1,0 +1,113 @@
+/**
+ * Every KV key tuple of the app, spelled once.
+ *
+ * Routes and other modules never build keys by hand; they call these. Layout:
+ *
+ * | key | value | why |
+ * | --- | --- | --- |
+ * | `["customers", customer_id]` | Customer | |
+ * | `["connections", customer_id, connection_id]` | Connection | keyed by customer so tenancy is structural: a customer's prefix lists only its own |
+ * | `["connections_by_id", connection_id]` | `{customer_id}` | one owning customer per Finch connection id; webhook / integrator lookups |
+ * | `["connections_by_company", customer_id, provider_id, company_id]` | connection_id | one live connection per (customer, provider, company) |
+ * | `["connection_tokens", connection_id]` | sealed token string | apart from the record so listing records never loads tokens, and rekey can scan one prefix |
+ * | `["connect_attempts", customer_id]` | `{slot, ...}` | the customer's current Finch customer-id slot |
+ * | `["connect_attempt_log", customer_id, slot]` | what happened to the slot | debugging aid |
+ * | `["portal_sessions", sha256(token)]` | PortalSession | only a hash of the cookie value is stored |
+ * | `["connect_states", sha256(state)]` | ConnectState or a tombstone | single-use callback state |
+ * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
+ * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
+ *
+ * Collections are snake_case, indexes `<collection>_by_<field>`.
+ *
+ * @module
+ */
+
+/** Prefix of all customers, for listing. @example `kv.list({ prefix: customersPrefix() })` */
+export const customersPrefix = (): Deno.KvKey => ["customers"];
+
+/** A customer record. @example `customerKey("acme")` */
+export const customerKey = (customer_id: string): Deno.KvKey => [
+  "customers",
+  customer_id,
+];
+
+/** Prefix of one customer's connections. @example `connectionsPrefix("acme")` */
+export const connectionsPrefix = (customer_id: string): Deno.KvKey => [
+  "connections",
+  customer_id,
+];
+
+/** A connection record. @example `connectionKey("acme", "conn_1")` */
+export const connectionKey = (
+  customer_id: string,
+  connection_id: string,
+): Deno.KvKey => ["connections", customer_id, connection_id];
+
+/** Owner index of a Finch connection id. @example `connectionOwnerKey("conn_1")` */
+export const connectionOwnerKey = (connection_id: string): Deno.KvKey => [
+  "connections_by_id",
+  connection_id,
+];
+
+/**
+ * Uniqueness index of (customer, provider, company).
+ * @example `connectionCompanyKey("acme", "gusto", "co_1")`
+ */
+export const connectionCompanyKey = (
+  customer_id: string,
+  provider_id: string,
+  company_id: string,
+): Deno.KvKey => [
+  "connections_by_company",
+  customer_id,
+  provider_id,
+  company_id,
+];
+
+/** Prefix of all sealed tokens, for rekey. @example `connectionTokensPrefix()` */
+export const connectionTokensPrefix = (): Deno.KvKey => ["connection_tokens"];
+
+/** Sealed access token of a connection. @example `connectionTokenKey("conn_1")` */
+export const connectionTokenKey = (connection_id: string): Deno.KvKey => [
+  "connection_tokens",
+  connection_id,
+];
+
+/** Current Connect attempt slot of a customer. @example `connectAttemptKey("acme")` */
+export const connectAttemptKey = (customer_id: string): Deno.KvKey => [
+  "connect_attempts",
+  customer_id,
+];
+
+/** Prefix of a customer's attempt log. @example `connectAttemptLogPrefix("acme")` */
+export const connectAttemptLogPrefix = (customer_id: string): Deno.KvKey => [
+  "connect_attempt_log",
+  customer_id,
+];
+
+/** What happened on one slot. @example `connectAttemptLogKey("acme", 2)` */
+export const connectAttemptLogKey = (
+  customer_id: string,
+  slot: number,
+): Deno.KvKey => ["connect_attempt_log", customer_id, slot];
+
+/** Portal session by hash of its cookie value. @example `portalSessionKey(await sha256("tok"))` */
+export const portalSessionKey = (session_hash: string): Deno.KvKey => [
+  "portal_sessions",
+  session_hash,
+];
+
+/** Callback state by hash of the state string. @example `connectStateKey(hash)` */
+export const connectStateKey = (state_hash: string): Deno.KvKey => [
+  "connect_states",
+  state_hash,
+];
+
+/** Seen webhook event. @example `webhookEventKey("msg_123")` */
+export const webhookEventKey = (event_id: string): Deno.KvKey => [
+  "webhook_events",
+  event_id,
+];
+
+/** An app setting. @example `settingKey("token_keys")` */
+export const settingKey = (name: string): Deno.KvKey => ["settings", name];
