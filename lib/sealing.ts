@@ -68,11 +68,11 @@ function b64url(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
+/** Decodes canonical unpadded base64url only, so each sealed value has one spelling. */
 function fromB64url(text: string): Uint8Array {
-  return Uint8Array.fromBase64(text, {
-    alphabet: "base64url",
-    lastChunkHandling: "strict",
-  });
+  const bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
+  if (b64url(bytes) !== text) throw new SyntaxError("not canonical base64url");
+  return bytes;
 }
 
 /**

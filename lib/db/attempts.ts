@@ -145,7 +145,7 @@ export function addAdvance(
  * });
  * ```
  */
-export function advanceAttempt(
+export async function advanceAttempt(
   kv: Deno.Kv,
   customer_id: string,
   fromSlot: number,
@@ -157,7 +157,7 @@ export function advanceAttempt(
   } = {},
 ): Promise<{ advanced: boolean; attempt: Attempt }> {
   const id = parse(CustomerId, customer_id, "customer id");
-  return decideLoop<{ advanced: boolean; attempt: Attempt }>(
+  return await decideLoop<{ advanced: boolean; attempt: Attempt }>(
     `advance attempt of ${id}`,
     async () => {
       const entry = await kv.get<AttemptRecord>(connectAttemptKey(id));

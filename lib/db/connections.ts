@@ -402,7 +402,7 @@ export async function replaceConnection(
  * });
  * ```
  */
-export function updateConnection(
+export async function updateConnection(
   kv: Deno.Kv,
   customer_id: string,
   connection_id: string,
@@ -410,7 +410,7 @@ export function updateConnection(
   options: { now?: Date } = {},
 ): Promise<Connection> {
   const p = parse(ConnectionPatch, patch, "connection patch");
-  return decideLoop<Connection>(
+  return await decideLoop<Connection>(
     `update connection ${connection_id}`,
     async () => {
       const entry = await getEntry(kv, customer_id, connection_id);
@@ -482,7 +482,7 @@ export function updateConnection(
  * if (r.outcome === "not_found") console.log("unknown connection");
  * ```
  */
-export function applyStatus(
+export async function applyStatus(
   kv: Deno.Kv,
   connection_id: string,
   update: {
@@ -494,7 +494,7 @@ export function applyStatus(
 ): Promise<ApplyStatusResult> {
   const status = parse(Connection.shape.status, update.status, "status");
   const at = iso(update.at);
-  return decideLoop<ApplyStatusResult>(
+  return await decideLoop<ApplyStatusResult>(
     `status of ${connection_id}`,
     async () => {
       const entry = await findEntry(kv, connection_id);
@@ -606,13 +606,13 @@ export async function findConnection(
  * const { values, cursor } = await listConnections(kv, "acme", { limit: 10 });
  * ```
  */
-export function listConnections(
+export async function listConnections(
   kv: Deno.Kv,
   customer_id: string,
   options: PageOptions = {},
 ): Promise<Page<Connection>> {
   const id = parse(CustomerId, customer_id, "customer id");
-  return listPage<Connection>(kv, connectionsPrefix(id), options);
+  return await listPage<Connection>(kv, connectionsPrefix(id), options);
 }
 
 /**
@@ -648,12 +648,12 @@ export async function getAccessToken(
  * const removed = await deleteConnection(kv, "acme", "conn_1");
  * ```
  */
-export function deleteConnection(
+export async function deleteConnection(
   kv: Deno.Kv,
   customer_id: string,
   connection_id: string,
 ): Promise<Connection> {
-  return decideLoop<Connection>(
+  return await decideLoop<Connection>(
     `delete connection ${connection_id}`,
     async () => {
       const record = await getEntry(kv, customer_id, connection_id);

@@ -29,13 +29,15 @@ export interface CustomerInput {
  * // outcome: "created" | "updated"
  * ```
  */
-export function upsertCustomer(
+export async function upsertCustomer(
   kv: Deno.Kv,
   input: CustomerInput,
   options: { now?: Date } = {},
 ): Promise<{ outcome: "created" | "updated"; customer: Customer }> {
   const id = parse(CustomerId, input?.id, "customer id");
-  return decideLoop<{ outcome: "created" | "updated"; customer: Customer }>(
+  return await decideLoop<
+    { outcome: "created" | "updated"; customer: Customer }
+  >(
     `upsert customer ${id}`,
     async () => {
       const entry = await kv.get<Customer>(customerKey(id));
@@ -82,12 +84,12 @@ export async function getCustomer(
  * await revokePortalLinks(kv, "acme");
  * ```
  */
-export function revokePortalLinks(
+export async function revokePortalLinks(
   kv: Deno.Kv,
   id: string,
   at: Date = new Date(),
 ): Promise<Customer> {
-  return decideLoop(`revoke links of ${id}`, async () => {
+  return await decideLoop(`revoke links of ${id}`, async () => {
     const entry = CustomerId.safeParse(id).success
       ? await kv.get<Customer>(customerKey(id))
       : null;
@@ -113,9 +115,9 @@ export function revokePortalLinks(
  * const next = cursor ? await listCustomers(kv, { cursor }) : null;
  * ```
  */
-export function listCustomers(
+export async function listCustomers(
   kv: Deno.Kv,
   options: PageOptions = {},
 ): Promise<Page<Customer>> {
-  return listPage<Customer>(kv, customersPrefix(), options);
+  return await listPage<Customer>(kv, customersPrefix(), options);
 }

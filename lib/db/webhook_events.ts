@@ -32,7 +32,7 @@ function checkId(event_id: string): void {
  * }
  * ```
  */
-export function markEventSeen(
+export async function markEventSeen(
   kv: Deno.Kv,
   event_id: string,
   options: { ttlMs: number; now?: Date },
@@ -42,7 +42,7 @@ export function markEventSeen(
     throw new InvalidInput("webhook event", ["ttlMs: positive number"]);
   }
   const key = webhookEventKey(event_id);
-  return decideLoop<boolean>(`mark event ${event_id}`, async () => {
+  return await decideLoop<boolean>(`mark event ${event_id}`, async () => {
     const entry = await kv.get<SeenEvent>(key);
     const now = options.now ?? new Date();
     // KV expiry is lazy: an entry past its time counts as absent.
