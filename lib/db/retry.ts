@@ -18,7 +18,7 @@ export const TRANSIENT_ATTEMPTS = 12;
 export const DECIDE_ATTEMPTS = 40;
 
 /** Counters for tests and diagnostics (per process). */
-export const retryStats = { transient: 0, conflicts: 0 };
+export const retryStats = { transient: 0, conflicts: 0, maxRounds: 0 };
 
 /**
  * Whether an error is a transient store condition worth retrying.
@@ -128,6 +128,7 @@ export async function decideLoop<T>(
     const step = await retryTransient(round);
     if ("done" in step) return step.done;
     const res = await commit(step.commit);
+    if (attempt + 1 > retryStats.maxRounds) retryStats.maxRounds = attempt + 1;
     if (res.ok) return step.result;
     retryStats.conflicts++;
     await backoff(attempt);

@@ -7,10 +7,17 @@
  */
 import assert from "node:assert/strict";
 import type { Connection, StoreConnectionInput } from "../../lib/db/mod.ts";
-import { createSealer, generateTokenKey, parseTokenKeys, type Sealer } from "../../lib/sealing.ts";
+import {
+  createSealer,
+  generateTokenKey,
+  parseTokenKeys,
+  type Sealer,
+} from "../../lib/sealing.ts";
 
 /** Runs `fn` with a fresh in-memory KV, closed afterwards. */
-export async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
+export async function withKv(
+  fn: (kv: Deno.Kv) => Promise<void>,
+): Promise<void> {
   const kv = await Deno.openKv(":memory:");
   try {
     await fn(kv);
@@ -21,12 +28,15 @@ export async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> 
 
 /** A sealer over freshly generated keys (`kids` in order; the first seals). */
 export async function testSealer(...kids: string[]): Promise<Sealer> {
-  const text = (kids.length ? kids : ["k1"]).map((k) => generateTokenKey(k)).join(",");
+  const text = (kids.length ? kids : ["k1"]).map((k) => generateTokenKey(k))
+    .join(",");
   return await createSealer(parseTokenKeys(text));
 }
 
 /** A valid storeConnection input; override any field. */
-export function connInput(over: Partial<StoreConnectionInput> = {}): StoreConnectionInput {
+export function connInput(
+  over: Partial<StoreConnectionInput> = {},
+): StoreConnectionInput {
   return {
     customer_id: "acme",
     connection_id: "conn-1",
@@ -43,12 +53,17 @@ export function connInput(over: Partial<StoreConnectionInput> = {}): StoreConnec
 /** Every entry of the store, as `JSON(key) -> value`. */
 export async function dump(kv: Deno.Kv): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
-  for await (const e of kv.list({ prefix: [] })) out.set(JSON.stringify(e.key), e.value);
+  for await (const e of kv.list({ prefix: [] })) {
+    out.set(JSON.stringify(e.key), e.value);
+  }
   return out;
 }
 
 /** Entries whose key starts with `collection`. */
-export async function entriesOf(kv: Deno.Kv, collection: string): Promise<Deno.KvEntry<unknown>[]> {
+export async function entriesOf(
+  kv: Deno.Kv,
+  collection: string,
+): Promise<Deno.KvEntry<unknown>[]> {
   const out: Deno.KvEntry<unknown>[] = [];
   for await (const e of kv.list({ prefix: [collection] })) out.push(e);
   return out;
@@ -60,21 +75,33 @@ export async function entriesOf(kv: Deno.Kv, collection: string): Promise<Deno.K
  * a record. Returns the records.
  */
 export async function assertConsistent(kv: Deno.Kv): Promise<Connection[]> {
-  const records = (await entriesOf(kv, "connections")).map((e) => e.value as Connection);
+  const records = (await entriesOf(kv, "connections")).map((e) =>
+    e.value as Connection
+  );
   const owners = new Map(
-    (await entriesOf(kv, "connections_by_id")).map((e) => [e.key[1], e.value as { customer_id: string }]),
+    (await entriesOf(kv, "connections_by_id")).map((
+      e,
+    ) => [e.key[1], e.value as { customer_id: string }]),
   );
   const companies = new Map(
-    (await entriesOf(kv, "connections_by_company")).map((e) => [JSON.stringify(e.key.slice(1)), e.value as string]),
+    (await entriesOf(kv, "connections_by_company")).map((
+      e,
+    ) => [JSON.stringify(e.key.slice(1)), e.value as string]),
   );
-  const tokens = new Set((await entriesOf(kv, "connection_tokens")).map((e) => e.key[1]));
+  const tokens = new Set(
+    (await entriesOf(kv, "connection_tokens")).map((e) => e.key[1]),
+  );
   assert.equal(owners.size, records.length, "one owner index per record");
   assert.equal(companies.size, records.length, "one company index per record");
   assert.equal(tokens.size, records.length, "one token per record");
   for (const r of records) {
-    assert.deepEqual(owners.get(r.connection_id), { customer_id: r.customer_id });
+    assert.deepEqual(owners.get(r.connection_id), {
+      customer_id: r.customer_id,
+    });
     assert.equal(
-      companies.get(JSON.stringify([r.customer_id, r.provider_id, r.company_id])),
+      companies.get(
+        JSON.stringify([r.customer_id, r.provider_id, r.company_id]),
+      ),
       r.connection_id,
     );
     assert.ok(tokens.has(r.connection_id));
