@@ -17,8 +17,6 @@ import {
   REDIRECT_URI,
 } from "./helpers.ts";
 
-const PRODUCTS = ["company", "directory"] as const;
-
 Deno.test("[sim api] authentication", async (t) => {
   const f = fixture();
   try {
