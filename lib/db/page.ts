@@ -45,7 +45,7 @@ export async function listPage<T>(
   }
   if (
     options.cursor !== undefined &&
-    !/^[A-Za-z0-9_-]{1,2000}$/.test(options.cursor)
+    !/^[A-Za-z0-9+/=_-]{1,2000}$/.test(options.cursor)
   ) {
     throw new InvalidInput("page", ["cursor: malformed"]);
   }
