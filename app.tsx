@@ -14,6 +14,9 @@ import { ErrorPage } from "./components/ErrorPage.tsx";
 import { AppError } from "./lib/errors.ts";
 import type { AppDeps, AppEnv } from "./lib/http/env.ts";
 import { renderPage } from "./lib/http/render.tsx";
+import { DbError } from "./lib/db/errors.ts";
+import { SealError } from "./lib/sealing.ts";
+import { portalRoutes } from "./routes/portal.tsx";
 import { staticRoutes } from "./routes/static.ts";
 
 export type { AppDeps };
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/", staticRoutes());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/", portalRoutes());
 
   app.notFound((c) => {
     if (isApi(c.req.path)) {
@@ -78,7 +82,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     for (const [name, value] of Object.entries(error.details.headers ?? {})) {
       c.header(name, value);
     }
-    if (isApi(c.req.path) || c.req.path.startsWith("/webhooks/")) {
+    if (
+      isApi(c.req.path) || c.req.path.startsWith("/webhooks/") ||
+      (c.req.header("content-type") ?? "").startsWith("application/json")
+    ) {
       return c.json(
         { error: { code: error.code, message: error.message } },
         error.status,
@@ -107,6 +114,46 @@ function isApi(path: string): boolean {
 /** Anything thrown becomes an AppError; unknown failures become a bland 500. */
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (err instanceof DbError) {
+    switch (err.code) {
+      case "not_found":
+        return new AppError(404, "not_found", "There is nothing here.", {
+          title: "Not found",
+        });
+      case "invalid_input":
+        return new AppError(400, "invalid_input", err.message, {
+          title: "Check your input",
+        });
+      case "write_conflict":
+        return new AppError(
+          409,
+          "conflict",
+          "Someone else changed this at the same moment. Reload and try again.",
+          { title: "Please try again" },
+        );
+      case "store_busy":
+        return new AppError(
+          503,
+          "busy",
+          "The portal is busy. Nothing was changed; please try again.",
+          { title: "Please try again", headers: { "Retry-After": "2" } },
+        );
+      default:
+        return new AppError(
+          409,
+          err.code,
+          "This change conflicts with another record.",
+        );
+    }
+  }
+  if (err instanceof SealError) {
+    // A token that cannot be opened means a missing key: an operator problem, not the user's.
+    return new AppError(
+      500,
+      "token_unavailable",
+      "This connection's stored access cannot be read. Nothing was changed; please contact support.",
+    );
+  }
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 403) {

@@ -3,10 +3,10 @@
  * the browser bundle hydrates them from this same table, so a name can never point at
  * different code on the two sides.
  */
-import DisconnectButton from "./DisconnectButton.tsx";
+import ConnectionsBoard from "./ConnectionsBoard.tsx";
 
 export const islands = {
-  DisconnectButton,
+  ConnectionsBoard,
 } as const;
 
 export type IslandName = keyof typeof islands;

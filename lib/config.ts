@@ -82,11 +82,15 @@ export interface Config {
   readonly tokenKeys: string | undefined;
 }
 
-/** A config whose secrets are all present. */
+/** A config whose secrets and Finch credentials are all present (see lib/demo.ts). */
 export type ResolvedConfig = Config & {
   readonly adminApiKey: string;
   readonly appSecret: string;
   readonly tokenKeys: string;
+  readonly finch: Config["finch"] & {
+    readonly clientId: string;
+    readonly clientSecret: string;
+  };
 };
 
 /**

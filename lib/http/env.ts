@@ -1,20 +1,29 @@
 /** The Hono environment shared by every route: dependencies and per-request values. */
 import type { Assets } from "../assets.ts";
 import type { ResolvedConfig } from "../config.ts";
+import type { FinchGateway } from "../finch.ts";
 import type { Logger } from "../log.ts";
+import type { Sealer } from "../sealing.ts";
+import type { Signer } from "../signing.ts";
 
-/** What the app is built from (see `createApp`). */
+/** What the app is built from (see `createApp`); tests substitute any of it. */
 export interface AppDeps {
   config: ResolvedConfig;
   kv: Deno.Kv;
   assets: Assets;
   log: Logger;
+  finch: FinchGateway;
+  signer: Signer;
+  sealer: Sealer;
+  /** The clock, in ms: injectable for expiry tests. */
+  now: () => number;
 }
 
-/** The customer a portal session belongs to. */
+/** The signed-in employer. */
 export interface SessionCustomer {
   id: string;
   name: string;
+  email: string | null;
 }
 
 export interface AppEnv {
@@ -22,7 +31,8 @@ export interface AppEnv {
     deps: AppDeps;
     /** Set by hono/secure-headers for the island script tag. */
     secureHeadersNonce?: string;
-    /** The signed-in employer, on portal pages. */
+    /** The portal session, on employer pages: its hash keys form tokens and states. */
+    session?: { hash: string; customerId: string };
     customer?: SessionCustomer;
   };
 }

@@ -13,7 +13,7 @@ export interface DisconnectButtonProps {
   csrf: string;
 }
 
-export default function DisconnectButton(
+export function DisconnectButton(
   { connectionId, providerName, companyName, csrf }: DisconnectButtonProps,
 ) {
   const dialog = useRef<HTMLDialogElement>(null);

@@ -1,0 +1,130 @@
+/**
+ * The employer's browser session and the protections that ride on it.
+ *
+ * A portal link is redeemed into a random session token, kept in an `HttpOnly`,
+ * `SameSite=Lax` cookie (`Secure` and `__Host-` over https); KV keeps only its hash,
+ * with an expiry. Every form carries a token derived from the session (HMAC, so nothing
+ * more to store), and state-changing requests must also come from our own origin
+ * (hono/csrf checks `Origin` and `Sec-Fetch-Site` on form posts). JSON endpoints insist
+ * on `application/json`, which a cross-site form cannot send, and on the same token in a
+ * header.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { AppError } from "../errors.ts";
+import { getCustomer } from "../db/customers.ts";
+import { getPortalSession } from "../db/portal_sessions.ts";
+import type { AppEnv } from "./env.ts";
+
+/** How long a portal session lasts after a link is redeemed. */
+export const SESSION_TTL_MS = 8 * 3600_000;
+
+/** The cookie's name: `__Host-` pins it to our origin when served over https. */
+export function sessionCookieName(publicUrl: string): string {
+  return publicUrl.startsWith("https:")
+    ? "__Host-portal_session"
+    : "portal_session";
+}
+
+/** Puts the session token in its cookie. */
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const secure = c.var.deps.config.publicUrl.startsWith("https:");
+  setCookie(c, sessionCookieName(c.var.deps.config.publicUrl), token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure,
+    path: "/",
+    maxAge: SESSION_TTL_MS / 1000,
+  });
+}
+
+/** Removes the session cookie (the KV entry expires on its own). */
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  const secure = c.var.deps.config.publicUrl.startsWith("https:");
+  deleteCookie(c, sessionCookieName(c.var.deps.config.publicUrl), {
+    path: "/",
+    secure,
+  });
+}
+
+/** The session's form token: proves a request was made from one of our pages. */
+export function csrfToken(c: Context<AppEnv>): Promise<string> {
+  const session = c.var.session;
+  if (!session) throw new Error("csrfToken needs a session");
+  return c.var.deps.signer.sign("csrf", session.hash);
+}
+
+const sessionEnded = () =>
+  new AppError(
+    401,
+    "session_required",
+    "Your session has ended or this browser has not opened your portal link yet. Open the link you were sent again; if it has expired, ask for a new one.",
+    { title: "Please open your portal link" },
+  );
+
+/**
+ * Requires a live portal session; puts the session and its customer on the context.
+ * Unsafe methods must also pass the origin check and carry the session's form token
+ * (form field `_csrf`, or header `x-csrf-token` on JSON requests).
+ */
+export function requireSession(): MiddlewareHandler<AppEnv> {
+  const originCheck = csrf({
+    origin: (origin, c) =>
+      origin ===
+        new URL((c as Context<AppEnv>).var.deps.config.publicUrl).origin,
+  });
+  return async function requireSession(c, next) {
+    const { kv, config } = c.var.deps;
+    const token = getCookie(c, sessionCookieName(config.publicUrl));
+    const now = new Date(c.var.deps.now());
+    const session = token ? await getPortalSession(kv, token, { now }) : null;
+    const customer = session
+      ? await getCustomer(kv, session.customer_id)
+      : null;
+    if (!session || !customer) throw sessionEnded();
+    c.set("session", { hash: session.session_hash, customerId: customer.id });
+    c.set("customer", {
+      id: customer.id,
+      name: customer.name,
+      email: customer.email,
+    });
+
+    if (c.req.method === "GET" || c.req.method === "HEAD") return await next();
+    return await originCheck(c, async () => {
+      await verifyFormToken(c);
+      await next();
+    });
+  };
+}
+
+async function verifyFormToken(c: Context<AppEnv>): Promise<void> {
+  const type = c.req.header("content-type") ?? "";
+  let supplied: string | undefined;
+  if (type.startsWith("application/json")) {
+    supplied = c.req.header("x-csrf-token");
+  } else if (
+    type.startsWith("application/x-www-form-urlencoded") ||
+    type.startsWith("multipart/form-data")
+  ) {
+    const form = await c.req.parseBody().catch(() => ({}));
+    const value = (form as Record<string, unknown>)["_csrf"];
+    supplied = typeof value === "string" ? value : undefined;
+  } else {
+    throw new AppError(415, "unsupported_media_type", "Send a form or JSON.");
+  }
+  const session = c.var.session!;
+  if (
+    !supplied || !await c.var.deps.signer.verify("csrf", session.hash, supplied)
+  ) {
+    throw new AppError(
+      403,
+      "csrf_failed",
+      "This form has expired or did not come from your portal page. Go back, reload the page and try again.",
+      {
+        title: "Please try again",
+        action: { href: "/connections", label: "Back to connections" },
+      },
+    );
+  }
+}

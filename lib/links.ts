@@ -1,0 +1,103 @@
+/**
+ * Portal links: the signed, expiring URLs an integrator sends to an employer's admin.
+ *
+ * A link carries the customer id, when it was issued and when it expires, signed with
+ * the app secret. It needs no KV lookup to verify, and it can still be revoked: a
+ * customer's `links_valid_after` turns away every link issued before it.
+ */
+import { fromBase64Url, type Signer, toBase64Url } from "./signing.ts";
+
+/** Seven days, the default lifetime of a portal link. */
+export const DEFAULT_LINK_TTL_S = 7 * 24 * 3600;
+/** Thirty days, the longest a portal link may live. */
+export const MAX_LINK_TTL_S = 30 * 24 * 3600;
+
+/** What a verified link says. */
+export interface PortalLink {
+  customerId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Why a link was turned away. */
+export type LinkProblem = "invalid" | "expired";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Mints the token part of a portal link (`/portal/<token>`).
+ *
+ * @example
+ * ```ts
+ * const token = await mintLinkToken(signer, { customerId: "acme", issuedAt: now, expiresAt });
+ * ```
+ */
+export async function mintLinkToken(
+  signer: Signer,
+  link: PortalLink,
+): Promise<string> {
+  const payload = toBase64Url(
+    encoder.encode(
+      JSON.stringify({
+        c: link.customerId,
+        i: link.issuedAt,
+        e: link.expiresAt,
+      }),
+    ),
+  );
+  return `${payload}.${await signer.sign("portal-link", payload)}`;
+}
+
+/** Verifies a link token; returns the link, or why it cannot be used. */
+export async function verifyLinkToken(
+  signer: Signer,
+  token: string,
+  now: number,
+): Promise<PortalLink | LinkProblem> {
+  const [payload, signature, extra] = token.split(".");
+  if (!payload || !signature || extra !== undefined || token.length > 2048) {
+    return "invalid";
+  }
+  if (!await signer.verify("portal-link", payload, signature)) return "invalid";
+  const bytes = fromBase64Url(payload);
+  if (!bytes) return "invalid";
+  let data: unknown;
+  try {
+    data = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return "invalid";
+  }
+  const { c, i, e } = data as Record<string, unknown>;
+  if (typeof c !== "string" || typeof i !== "number" || typeof e !== "number") {
+    return "invalid";
+  }
+  if (now >= e) return "expired";
+  return { customerId: c, issuedAt: i, expiresAt: e };
+}
+
+/**
+ * Mints a full portal link for a customer.
+ *
+ * @example
+ * ```ts
+ * const { url, expires_at } = await createPortalLink(deps, "acme", 7 * 24 * 3600);
+ * ```
+ */
+export async function createPortalLink(
+  deps: { signer: Signer; now: () => number; config: { publicUrl: string } },
+  customerId: string,
+  expiresInS: number = DEFAULT_LINK_TTL_S,
+): Promise<{ url: string; expires_at: string }> {
+  const issuedAt = deps.now();
+  const expiresAt = issuedAt + expiresInS * 1000;
+  const token = await mintLinkToken(deps.signer, {
+    customerId,
+    issuedAt,
+    expiresAt,
+  });
+  return {
+    url: `${deps.config.publicUrl}/portal/${token}`,
+    expires_at: new Date(expiresAt).toISOString(),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Connections as the outside sees them: the integrator API's JSON and the props of the
+ * connections page. One shape for both, plain JSON (dates as ISO strings), never a token.
+ */
+import type { Connection } from "./db/schemas.ts";
+import type { Provider } from "./finch.ts";
+
+/** A connection, as shown to the employer and the integrator. */
+export interface ConnectionView {
+  connection_id: string;
+  customer_id: string;
+  provider_id: string;
+  provider_name: string;
+  provider_logo: string | null;
+  company_id: string;
+  company_name: string | null;
+  status: Connection["status"];
+  status_message: string | null;
+  products: string[];
+  entities: { id: string; name: string | null; status: Connection["status"] }[];
+  last_synced_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Turns `gusto_payroll` into `Gusto Payroll` when Finch's list is unavailable. */
+function fallbackName(providerId: string): string {
+  return providerId.split(/[_-]+/).filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1)).join(" ");
+}
+
+/** Builds the public view of a stored connection. */
+export function connectionView(
+  c: Connection,
+  providers: ReadonlyMap<string, Provider>,
+): ConnectionView {
+  const provider = providers.get(c.provider_id);
+  return {
+    connection_id: c.connection_id,
+    customer_id: c.customer_id,
+    provider_id: c.provider_id,
+    provider_name: provider?.displayName ?? fallbackName(c.provider_id),
+    provider_logo: provider?.logo ?? null,
+    company_id: c.company_id,
+    company_name: c.company_name,
+    status: c.status,
+    status_message: c.status_message,
+    products: c.products,
+    entities: c.entities.map((e) => ({
+      id: e.id,
+      name: e.name,
+      status: e.status,
+    })),
+    last_synced_at: c.last_synced_at,
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+  };
+}
+
+/**
+ * Finch's provider list by id, for names and logos. Never fails: when Finch is down the
+ * page still renders, with provider ids spelled out.
+ */
+export async function loadProviders(
+  deps: {
+    finch: { providers(): Promise<Provider[]> };
+    log: (level: "warn", event: string, fields?: object) => void;
+  },
+): Promise<Map<string, Provider>> {
+  try {
+    return new Map((await deps.finch.providers()).map((p) => [p.id, p]));
+  } catch (err) {
+    deps.log("warn", "providers_unavailable", {
+      error: err instanceof Error ? err.name : "unknown",
+    });
+    return new Map();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Production entry: wires config, KV and the app, and serves it.
+ *
+ * `deno task start`. With no Finch credentials it starts in demo mode and prints a
+ * ready portal link for a demo employer.
+ */
+import { bootPortal } from "./lib/boot.ts";
+import { ConfigError } from "./lib/config.ts";
+import { upsertCustomer } from "./lib/db/customers.ts";
+import { createPortalLink } from "./lib/links.ts";
+import { SealError } from "./lib/sealing.ts";
+
+/** The employer demo mode prepares, so there is something to click through. */
+const DEMO_CUSTOMER = {
+  id: "demo-employer",
+  name: "Acme Demo Co.",
+  email: "hr@acme.example",
+};
+
+async function main() {
+  let portal;
+  try {
+    portal = await bootPortal({
+      env: Deno.env.toObject(),
+      prebuiltAssets: true,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SealError) {
+      console.error(`Cannot start the portal: ${err.message}`);
+      Deno.exit(1);
+    }
+    throw err;
+  }
+  const { config, deps } = portal;
+
+  const server = Deno.serve({
+    port: config.port,
+    onListen: () => {},
+  }, portal.fetch);
+
+  console.log(`Finch connections portal listening on ${config.publicUrl}`);
+  if (config.demo) {
+    await upsertCustomer(deps.kv, DEMO_CUSTOMER);
+    const link = await createPortalLink(deps, DEMO_CUSTOMER.id);
+    console.log(
+      [
+        "",
+        "Demo mode: Finch is simulated at /sim on this server (no credentials needed).",
+        `Open the demo employer's portal:  ${link.url}`,
+        `Integrator API key (Bearer):      ${config.adminApiKey}`,
+        "",
+      ].join("\n"),
+    );
+  }
+
+  const stop = async () => {
+    await server.shutdown();
+    await portal.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,309 @@
+/**
+ * The employer's pages: redeeming a portal link, the connections page, connecting,
+ * reconnecting, the Connect callback and disconnecting.
+ *
+ * Every route below `/connections` and `/callback` needs the portal session (see
+ * lib/http/session.ts). Forms answer with post-redirect-get (303) and a flash message;
+ * the same routes answer JSON to the connections island, which runs Connect in the page.
+ * Handlers only parse, call a flow in lib/flows, and present the result.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { DisconnectConfirmPage } from "../components/DisconnectConfirmPage.tsx";
+import { getCustomer } from "../lib/db/customers.ts";
+import { getConnection, listConnections } from "../lib/db/connections.ts";
+import { createPortalSession } from "../lib/db/portal_sessions.ts";
+import { AppError, badRequest } from "../lib/errors.ts";
+import {
+  type Actor,
+  completeConnect,
+  connectionNotFound,
+  type LaunchedSession,
+  startConnect,
+  startReauth,
+} from "../lib/flows/connect.ts";
+import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import type { AppEnv } from "../lib/http/env.ts";
+import { setFlash, takeFlash } from "../lib/http/flash.ts";
+import { renderPage } from "../lib/http/render.tsx";
+import {
+  csrfToken,
+  requireSession,
+  SESSION_TTL_MS,
+  setSessionCookie,
+} from "../lib/http/session.ts";
+import { Island } from "../lib/islands.tsx";
+import { verifyLinkToken } from "../lib/links.ts";
+import { connectionView, loadProviders } from "../lib/views.ts";
+import { outcomeMessage } from "../lib/flows/messages.ts";
+
+const PAGE_SIZE = 20;
+
+const ProviderField = z.object({
+  provider_id: z.string().trim().max(100).regex(
+    /^[a-z0-9_]*$/,
+    "not a provider id",
+  ).optional(),
+}).loose();
+
+const CompleteBody = z.object({
+  code: z.string().min(1).max(2048),
+  state: z.string().min(1).max(512),
+});
+
+const CallbackQuery = z.object({
+  code: z.string().min(1).max(2048).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(1000).optional(),
+});
+
+const ConnectionId = z.string().min(1).max(200);
+
+export function portalRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/portal/:link", async (c) => {
+    const { kv, signer, now } = c.var.deps;
+    const link = await verifyLinkToken(signer, c.req.param("link"), now());
+    if (link === "invalid") {
+      throw new AppError(
+        404,
+        "link_invalid",
+        "This portal link is not valid. Check that you copied all of it, or ask for a new one.",
+        { title: "Link not valid" },
+      );
+    }
+    const customer = link === "expired"
+      ? null
+      : await getCustomer(kv, link.customerId);
+    // Links issued before the customer's last revocation are dead.
+    const revoked = link !== "expired" && customer?.links_valid_after &&
+      Date.parse(customer.links_valid_after) > link.issuedAt;
+    if (link === "expired" || !customer || revoked) {
+      throw new AppError(
+        410,
+        "link_expired",
+        "This portal link has expired or was replaced by a newer one. Ask the team that sent it for a new link.",
+        { title: "Link expired" },
+      );
+    }
+    const session = await createPortalSession(kv, customer.id, {
+      ttlMs: SESSION_TTL_MS,
+      now: new Date(now()),
+    });
+    setSessionCookie(c, session.token);
+    c.header("Referrer-Policy", "no-referrer");
+    return c.redirect("/connections", 303);
+  });
+
+  const connections = new Hono<AppEnv>();
+  connections.use(requireSession());
+
+  connections.get("/", async (c) => {
+    const { kv } = c.var.deps;
+    const customer = c.var.customer!;
+    const cursor = c.req.query("cursor");
+    const [page, providers, csrf, flash] = await Promise.all([
+      listConnections(kv, customer.id, {
+        cursor: cursor || undefined,
+        limit: PAGE_SIZE,
+      }),
+      loadProviders(c.var.deps),
+      csrfToken(c),
+      takeFlash(c),
+    ]);
+    return renderPage(
+      c,
+      <Island
+        name="ConnectionsBoard"
+        props={{
+          connections: page.values.map((v) => connectionView(v, providers)),
+          csrf,
+          providers: [...providers.values()].map((p) => ({
+            id: p.id,
+            name: p.displayName,
+          })),
+          connectUrl: c.var.deps.config.finch.connectUrl,
+          more: page.cursor
+            ? `/connections?cursor=${encodeURIComponent(page.cursor)}`
+            : null,
+        }}
+      />,
+      { title: "Your connections", flash },
+    );
+  });
+
+  connections.post("/new", async (c) => {
+    const body = ProviderField.safeParse(await readBody(c));
+    if (!body.success) {
+      throw badRequest("invalid_provider", "Choose a provider from the list.");
+    }
+    const providerId = body.data.provider_id || undefined;
+    if (providerId) {
+      const providers = await loadProviders(c.var.deps);
+      if (providers.size && !providers.has(providerId)) {
+        throw badRequest(
+          "invalid_provider",
+          "Choose a provider from the list.",
+        );
+      }
+    }
+    const launch = await startConnect(c.var.deps, actor(c), {
+      providerId,
+      redirect: !wantsJson(c),
+    });
+    return await answerLaunch(c, launch);
+  });
+
+  connections.post("/complete", async (c) => {
+    if (!wantsJson(c)) throw new AppError(415, "json_required", "Send JSON.");
+    const body = CompleteBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) {
+      throw badRequest(
+        "invalid_body",
+        "Send the code and state from Finch Connect.",
+      );
+    }
+    const done = await completeConnect(c.var.deps, actor(c), {
+      ...body.data,
+      redirect: false,
+    });
+    const providers = await loadProviders(c.var.deps);
+    const view = connectionView(done.connection, providers);
+    return c.json({
+      outcome: done.outcome,
+      message: outcomeMessage(done.outcome, view),
+      connection: view,
+    });
+  });
+
+  connections.post("/:id/reauth", async (c) => {
+    const id = ConnectionId.safeParse(c.req.param("id"));
+    if (!id.success) throw connectionNotFound();
+    const launch = await startReauth(c.var.deps, actor(c), id.data, {
+      redirect: !wantsJson(c),
+    });
+    return await answerLaunch(c, launch);
+  });
+
+  connections.get("/:id/disconnect", async (c) => {
+    const customer = c.var.customer!;
+    const id = ConnectionId.safeParse(c.req.param("id"));
+    const connection = id.success
+      ? await getConnection(c.var.deps.kv, customer.id, id.data)
+      : null;
+    if (!connection) throw connectionNotFound();
+    const view = connectionView(connection, await loadProviders(c.var.deps));
+    return renderPage(
+      c,
+      <DisconnectConfirmPage connection={view} csrf={await csrfToken(c)} />,
+      { title: "Disconnect" },
+    );
+  });
+
+  connections.post("/:id/disconnect", async (c) => {
+    const customer = c.var.customer!;
+    const id = ConnectionId.safeParse(c.req.param("id"));
+    if (!id.success) throw connectionNotFound();
+    const receipt = await disconnectConnection(
+      c.var.deps,
+      customer.id,
+      id.data,
+    );
+    const view = connectionView(
+      receipt.connection,
+      await loadProviders(c.var.deps),
+    );
+    const company = view.company_name ?? "your company";
+    await setFlash(c, {
+      kind: "success",
+      message: `Disconnected ${view.provider_name} for ${company}. ` +
+        (receipt.revokedUpstream
+          ? "Finch revoked every access token of this connection and data sharing has stopped."
+          : "Finch had already revoked this connection; its stored access was deleted.") +
+        ` (${new Date(receipt.disconnectedAt).toUTCString()})`,
+    });
+    return c.redirect("/connections", 303);
+  });
+
+  app.route("/connections", connections);
+
+  // Finch Connect's redirect target. It needs the session that started the run.
+  app.get("/callback", requireSession(), async (c) => {
+    const query = CallbackQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw badRequest("invalid_callback", "This sign-in link is malformed.");
+    }
+    const { code, state, error } = query.data;
+    if (error || !code) {
+      // The state is spent either way, so a replayed cancel link cannot be reused.
+      await setFlash(c, {
+        kind: error === "access_denied" ? "info" : "error",
+        message: error === "access_denied"
+          ? "You cancelled connecting. Nothing was changed; you can connect whenever you are ready."
+          : "Finch Connect could not finish signing in. Nothing was changed; please try again.",
+      });
+      return c.redirect("/connections", 303);
+    }
+    if (!state) {
+      throw badRequest(
+        "state_unknown",
+        "This sign-in is missing its state; please connect again.",
+        { action: { href: "/connections", label: "Back to connections" } },
+      );
+    }
+    const done = await completeConnect(c.var.deps, actor(c), {
+      code,
+      state,
+      redirect: true,
+    });
+    const view = connectionView(
+      done.connection,
+      await loadProviders(c.var.deps),
+    );
+    await setFlash(c, {
+      kind: "success",
+      message: outcomeMessage(done.outcome, view),
+    });
+    return c.redirect("/connections", 303);
+  });
+
+  return app;
+}
+
+function actor(c: Context<AppEnv>): Actor {
+  const customer = c.var.customer!;
+  return {
+    customerId: customer.id,
+    customerName: customer.name,
+    customerEmail: customer.email,
+    sessionHash: c.var.session!.hash,
+  };
+}
+
+function wantsJson(c: Context<AppEnv>): boolean {
+  return (c.req.header("content-type") ?? "").startsWith("application/json");
+}
+
+async function readBody(c: Context<AppEnv>): Promise<unknown> {
+  if (wantsJson(c)) return await c.req.json().catch(() => null);
+  return await c.req.parseBody();
+}
+
+/** Sends the browser to Finch Connect, or hands the island what it needs to open it. */
+async function answerLaunch(
+  c: Context<AppEnv>,
+  launch: LaunchedSession,
+): Promise<Response> {
+  if (wantsJson(c)) {
+    return c.json({
+      session_id: launch.sessionId,
+      state: launch.state,
+      kind: launch.kind,
+      note: launch.note ?? null,
+    });
+  }
+  if (launch.note) await setFlash(c, { kind: "info", message: launch.note });
+  return c.redirect(launch.connectUrl, 303);
+}
