@@ -114,8 +114,9 @@ export async function authorizeCode(
   app: Hono,
   sessionId: string,
   fields: FormFields,
+  base = BASE,
 ): Promise<string> {
-  const res = await postForm(app, sessionId, fields);
+  const res = await postForm(app, sessionId, fields, base);
   if (res.status !== 303) {
     throw new Error(`authorize: ${res.status} ${await res.text()}`);
   }
