@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type Connection,
+  ConnectionOwnedElsewhere,
   DuplicateConnection,
   getAccessToken,
   storeConnection,
@@ -70,6 +71,43 @@ Deno.test("[db] concurrency: 100 concurrent stores of one company under 100 conn
     assert.deepEqual(records.map((c) => c.connection_id), [
       winners[0].value.connection.connection_id,
     ]);
+  });
+});
+
+Deno.test("[db] concurrency: one connection_id stored by two customers at once: one owner, the other refused", async () => {
+  await withKv(async (kv) => {
+    const sealer = await testSealer();
+    await upsertCustomer(kv, { id: "acme", name: "Acme" });
+    await upsertCustomer(kv, { id: "globex", name: "Globex" });
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => {
+        const customer_id = i % 2 ? "acme" : "globex";
+        return storeConnection(
+          kv,
+          sealer,
+          connInput({ customer_id, finch_customer_id: customer_id }),
+        );
+      }),
+    );
+    const records = await assertConsistent(kv);
+    assert.equal(records.length, 1);
+    const owner = records[0].customer_id;
+    for (const [i, r] of results.entries()) {
+      const mine = (i % 2 ? "acme" : "globex") === owner;
+      if (mine) {
+        assert.equal(
+          r.status,
+          "fulfilled",
+          String((r as PromiseRejectedResult).reason),
+        );
+      } else {
+        assert.equal(r.status, "rejected");
+        assert.ok(
+          (r as PromiseRejectedResult).reason instanceof
+            ConnectionOwnedElsewhere,
+        );
+      }
+    }
   });
 });
 
