@@ -64,8 +64,10 @@ export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Commits the atomic op built by `build` (rebuilt on each retry), retrying
- * transient errors. Returns the raw result so the caller can act on `ok`.
+ * Commits the atomic op returned by `build` (called on each retry; returning
+ * the same op again is fine, an `AtomicOperation` can be committed again),
+ * retrying transient errors. Returns the raw result so the caller can act on
+ * `ok`.
  *
  * @example
  * ```ts

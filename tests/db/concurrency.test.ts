@@ -128,6 +128,8 @@ Deno.test("[db] concurrency: two processes storing one company into one KV file 
           "--unstable-kv",
           new URL("./fixtures/store_worker.ts", import.meta.url).pathname,
         ],
+        // The repo root, where deno.json maps the npm imports.
+        cwd: new URL("../../", import.meta.url).pathname,
         env: {
           KV_PATH: path,
           TOKEN_KEYS,
