@@ -66,9 +66,9 @@ const PRODUCT_LABELS: Record<string, string> = {
 const CSS = `
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;min-height:100vh;font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Inter,Roboto,Helvetica,Arial,sans-serif;color:#0f172a;background:#f1f3f9;display:flex;align-items:center;justify-content:center;padding:24px 16px}
+body{margin:0;min-height:100vh;font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Inter,Roboto,Helvetica,Arial,sans-serif;color:#0f172a;background:#f1f3f9;display:flex;flex-direction:column;padding:24px 16px}
 body.embedded{background:rgba(15,23,42,.55)}
-.card{width:100%;max-width:480px;background:#fff;border-radius:18px;box-shadow:0 1px 2px rgba(15,23,42,.06),0 12px 40px rgba(15,23,42,.14);overflow:hidden}
+.card{width:100%;max-width:480px;margin:auto;background:#fff;border-radius:18px;box-shadow:0 1px 2px rgba(15,23,42,.06),0 12px 40px rgba(15,23,42,.14);overflow:hidden}
 .top{display:flex;align-items:center;justify-content:space-between;padding:18px 24px;border-bottom:1px solid #eef0f5}
 .brand{display:flex;align-items:center;gap:10px;font-weight:650;letter-spacing:-.01em}
 .mark{width:28px;height:28px;border-radius:8px;background:#111827;display:grid;place-items:center}
@@ -88,6 +88,7 @@ legend,label.field{display:block;font-weight:600;font-size:14px;margin:0 0 6px}
 .tile:hover{border-color:#a5b4fc}
 .tile input{position:absolute;opacity:0;width:1px;height:1px}
 .tile:has(input:checked){border-color:#4f46e5;box-shadow:0 0 0 1px #4f46e5;background:#f5f7ff}
+.tile:has(input:checked)::after{content:"";position:absolute;top:7px;right:7px;width:8px;height:8px;border-radius:50%;background:#4f46e5}
 .tile:has(input:focus-visible){outline:3px solid #a5b4fc;outline-offset:2px}
 .tile img,.fixed img{width:32px;height:32px;border-radius:8px;flex:none}
 .fixed{display:flex;align-items:center;gap:12px;border:1px solid #e2e8f0;border-radius:12px;padding:12px 14px;margin:0 0 18px;background:#f8fafc}
@@ -113,7 +114,7 @@ button:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}
 .icon.ok{background:#dcfce7;color:#15803d}
 .icon.warn{background:#fef3c7;color:#b45309}
 .msg p{color:#475569;margin:0 auto;max-width:340px}
-@media (max-width:480px){body{padding:0;align-items:stretch}.card{border-radius:0;max-width:none;min-height:100vh}.body{padding:20px 18px}.grid{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:480px){body{padding:0}.card{border-radius:0;max-width:none;min-height:100vh;margin:0}.body{padding:20px 18px}.grid{grid-template-columns:repeat(2,1fr)}}
 @media (prefers-reduced-motion:reduce){.tile{transition:none}}
 `;
 
