@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv } from "./lib/http/env.ts";
 import { renderPage } from "./lib/http/render.tsx";
 import { DbError } from "./lib/db/errors.ts";
 import { SealError } from "./lib/sealing.ts";
+import { apiRoutes } from "./routes/api.ts";
 import { portalRoutes } from "./routes/portal.tsx";
 import { staticRoutes } from "./routes/static.ts";
 
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/", staticRoutes());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/api", apiRoutes());
   app.route("/", portalRoutes());
 
   app.notFound((c) => {

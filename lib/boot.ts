@@ -112,7 +112,11 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
     signer: await createSigner(config.appSecret),
     sealer: await createSealer(parseTokenKeys(config.tokenKeys)),
   };
-  root.route("/", createApp(deps));
+  const app = createApp(deps);
+  root.route("/", app);
+  // `route()` copies routes but not the app's `notFound`: without this, unknown paths
+  // would get Hono's bare text 404 instead of the portal's page or JSON error.
+  root.notFound((c) => app.fetch(c.req.raw));
 
   return {
     fetch: async (request) => await root.fetch(request),

@@ -1,0 +1,303 @@
+/**
+ * The integrator API: what the integrator's backend calls, server to server, with
+ * `Authorization: Bearer $ADMIN_API_KEY`. Create customers, mint (and revoke) portal
+ * links, list a customer's connections, read one connection, fetch its access token for
+ * the integrator's own sync jobs, and disconnect it.
+ *
+ * The key is checked before anything else, so a caller without it learns nothing, not
+ * even whether a route or record exists. Bodies are JSON, read once, bounded, and
+ * validated with the data layer's own schemas; every failure is a typed error that
+ * app.tsx's `onError` turns into `{error: {code, message}}`. Connections are shown as
+ * `connectionView` shows them to employers: never with a token, except on `/token`,
+ * the one route through which an access token leaves the server. Nothing here logs a
+ * token, a portal link or the API key.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import {
+  findConnection,
+  getAccessToken,
+  listConnections,
+} from "../lib/db/connections.ts";
+import { NotFound } from "../lib/db/errors.ts";
+import {
+  getCustomer,
+  revokePortalLinks,
+  upsertCustomer,
+} from "../lib/db/customers.ts";
+import {
+  type Connection,
+  Customer,
+  CustomerId,
+  FinchId,
+  parse,
+} from "../lib/db/schemas.ts";
+import { AppError, badRequest } from "../lib/errors.ts";
+import { connectionNotFound } from "../lib/flows/connect.ts";
+import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import type { AppEnv } from "../lib/http/env.ts";
+import {
+  createPortalLink,
+  DEFAULT_LINK_TTL_S,
+  MAX_LINK_TTL_S,
+} from "../lib/links.ts";
+import { connectionView, loadProviders } from "../lib/views.ts";
+
+/** Bodies here are a name, an email or a number: anything larger is a mistake. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** A link shorter than this could expire before anyone opens it. */
+const MIN_LINK_TTL_S = 60;
+
+/** `PUT /api/customers/:id`: a full replacement, so an omitted email clears it. */
+const CustomerBody = Customer.pick({ name: true })
+  .extend({ email: Customer.shape.email.optional() })
+  .strict();
+
+/** `POST /api/customers/:id/links`. */
+const LinkBody = z.object({
+  expires_in: z.number().int().min(MIN_LINK_TTL_S).max(MAX_LINK_TTL_S)
+    .optional(),
+}).strict();
+
+/** `GET /api/customers/:id/connections`: page size and the previous page's cursor. */
+const ListQuery = z.object({
+  limit: z.string().regex(/^\d{1,3}$/, "must be a whole number 1-100")
+    .transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
+  cursor: z.string().max(2000).optional(),
+});
+
+/** The customer as the API shows it. */
+export interface CustomerView {
+  id: string;
+  name: string;
+  email: string | null;
+  /** Portal links issued before this instant no longer open. */
+  links_valid_after: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function customerView(c: Customer): CustomerView {
+  return {
+    id: c.id,
+    name: c.name,
+    email: c.email,
+    links_valid_after: c.links_valid_after,
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+  };
+}
+
+/** The integrator API, mounted at `/api`. */
+export function apiRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(noStore, requireApiKey());
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError(
+        413,
+        "payload_too_large",
+        `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+      );
+    },
+  });
+
+  app.put("/customers/:customer_id", limit, async (c) => {
+    const id = customerIdParam(c);
+    const body = parse(CustomerBody, await readJson(c), "customer");
+    const { outcome, customer } = await upsertCustomer(
+      c.var.deps.kv,
+      { id, ...body },
+      { now: new Date(c.var.deps.now()) },
+    );
+    c.var.deps.log("info", "customer_saved", { customer_id: id, outcome });
+    return c.json(customerView(customer), outcome === "created" ? 201 : 200);
+  });
+
+  app.get("/customers/:customer_id", async (c) => {
+    return c.json(customerView(await requireCustomer(c)));
+  });
+
+  app.post("/customers/:customer_id/links", limit, async (c) => {
+    const body = parse(LinkBody, await readJson(c, { optional: true }), "link");
+    const customer = await requireCustomer(c);
+    const link = await createPortalLink(
+      c.var.deps,
+      customer.id,
+      body.expires_in ?? DEFAULT_LINK_TTL_S,
+    );
+    // The URL is a credential: log only that it exists.
+    c.var.deps.log("info", "portal_link_created", {
+      customer_id: customer.id,
+      expires_at: link.expires_at,
+    });
+    return c.json(link, 201);
+  });
+
+  // Revokes every link issued so far and ends the sessions they opened.
+  app.delete("/customers/:customer_id/links", async (c) => {
+    const id = customerIdParam(c);
+    const customer = await revokePortalLinks(
+      c.var.deps.kv,
+      id,
+      new Date(c.var.deps.now()),
+    ).catch((err) => {
+      throw err instanceof NotFound ? customerNotFound() : err;
+    });
+    c.var.deps.log("info", "portal_links_revoked", { customer_id: id });
+    return c.json(customerView(customer));
+  });
+
+  app.get("/customers/:customer_id/connections", async (c) => {
+    const query = parse(ListQuery, c.req.query(), "query");
+    const customer = await requireCustomer(c);
+    const [page, providers] = await Promise.all([
+      listConnections(c.var.deps.kv, customer.id, query),
+      loadProviders(c.var.deps),
+    ]);
+    return c.json({
+      connections: page.values.map((v) => connectionView(v, providers)),
+      next_cursor: page.cursor ?? null,
+    });
+  });
+
+  app.get("/connections/:connection_id", async (c) => {
+    const connection = await requireConnection(c);
+    return c.json(connectionView(connection, await loadProviders(c.var.deps)));
+  });
+
+  app.get("/connections/:connection_id/token", async (c) => {
+    const connection = await requireConnection(c);
+    const { kv, sealer, log } = c.var.deps;
+    const token = await getAccessToken(kv, sealer, connection.connection_id);
+    // A record without a token is half of a concurrent delete: it is going away.
+    if (!token) throw connectionNotFound();
+    log("info", "access_token_read", {
+      customer_id: connection.customer_id,
+      connection_id: connection.connection_id,
+    });
+    return c.json({
+      connection_id: connection.connection_id,
+      access_token: token,
+    });
+  });
+
+  app.delete("/connections/:connection_id", async (c) => {
+    const connection = await requireConnection(c);
+    const receipt = await disconnectConnection(
+      c.var.deps,
+      connection.customer_id,
+      connection.connection_id,
+    );
+    return c.json({
+      connection: connectionView(
+        receipt.connection,
+        await loadProviders(c.var.deps),
+      ),
+      // False when Finch had already revoked it; either way no token works any more.
+      revoked_upstream: receipt.revokedUpstream,
+      disconnected_at: receipt.disconnectedAt,
+    });
+  });
+
+  return app;
+}
+
+/** Tokens and links are credentials: no cache, shared or private, may keep an answer. */
+const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
+  await next();
+  c.header("Cache-Control", "no-store");
+};
+
+/**
+ * Requires `Authorization: Bearer $ADMIN_API_KEY`. Both sides are hashed before the
+ * constant-time compare, so neither the key nor its length leaks through timing.
+ */
+function requireApiKey(): MiddlewareHandler<AppEnv> {
+  return async function requireApiKey(c, next) {
+    const header = c.req.header("authorization") ?? "";
+    const supplied = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    const { config, log } = c.var.deps;
+    if (!supplied || !await sameSecret(supplied, config.adminApiKey)) {
+      log("warn", "api_unauthorized", {
+        method: c.req.method,
+        path: c.req.path,
+        reason: supplied ? "wrong_key" : header ? "malformed" : "missing",
+      });
+      throw new AppError(
+        401,
+        "unauthorized",
+        "Send the integrator API key as `Authorization: Bearer <ADMIN_API_KEY>`.",
+        { headers: { "WWW-Authenticate": 'Bearer realm="integrator-api"' } },
+      );
+    }
+    await next();
+  };
+}
+
+async function sameSecret(a: string, b: string): Promise<boolean> {
+  const digest = async (s: string) =>
+    new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)),
+    );
+  const [x, y] = await Promise.all([digest(a), digest(b)]);
+  return timingSafeEqual(x, y);
+}
+
+/**
+ * Reads a JSON object body. An empty body counts as `{}` where every field is optional;
+ * otherwise it must be `application/json` and parse.
+ */
+async function readJson(
+  c: Context<AppEnv>,
+  options: { optional?: boolean } = {},
+): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim() && options.optional) return {};
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new AppError(
+      415,
+      "unsupported_media_type",
+      "Send the body as JSON with `Content-Type: application/json`.",
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+function customerIdParam(c: Context<AppEnv>): string {
+  const id = CustomerId.safeParse(c.req.param("customer_id"));
+  if (!id.success) {
+    throw badRequest(
+      "invalid_customer_id",
+      "A customer id is 1-100 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit.",
+    );
+  }
+  return id.data;
+}
+
+const customerNotFound = () =>
+  new AppError(404, "not_found", "There is no such customer.");
+
+async function requireCustomer(c: Context<AppEnv>): Promise<Customer> {
+  const customer = await getCustomer(c.var.deps.kv, customerIdParam(c));
+  if (!customer) throw customerNotFound();
+  return customer;
+}
+
+async function requireConnection(c: Context<AppEnv>): Promise<Connection> {
+  const id = FinchId.safeParse(c.req.param("connection_id"));
+  const connection = id.success
+    ? await findConnection(c.var.deps.kv, id.data)
+    : null;
+  if (!connection) throw connectionNotFound();
+  return connection;
+}
