@@ -158,6 +158,13 @@ export interface FinchGateway {
 const SESSION_MINUTES = 24 * 60;
 
 /**
+ * The longest `Retry-After` (seconds) worth sitting through inside one page request. The
+ * SDK sleeps for whatever Finch asks before retrying, uncapped; past this we answer at
+ * once with a page that says when to come back, instead of holding the person there.
+ */
+const MAX_RETRY_WAIT_S = 2;
+
+/**
  * Creates the gateway.
  *
  * @example
@@ -173,7 +180,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
     clientID: options.clientId,
     clientSecret: options.clientSecret,
     baseURL: options.baseUrl,
-    fetch: options.fetch,
+    fetch: guardedFetch(options.fetch ?? ((input, init) => fetch(input, init))),
     timeout,
     maxRetries: 0,
     // No webhook secret here: webhooks are verified by their own module with the SDK.
@@ -344,6 +351,65 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
   };
 }
 
+/**
+ * Wraps the SDK's `fetch` so that (1) the SDK's timeout works with any fetch: it aborts
+ * through the request's signal, which an in-process handler (the simulator in demo mode)
+ * never looks at, so without this a slow answer was simply waited for; and (2) a failure
+ * whose `Retry-After` is longer than {@linkcode MAX_RETRY_WAIT_S} is marked
+ * `x-should-retry: false`, the SDK's own switch, so it is reported rather than slept on.
+ */
+function guardedFetch(base: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await untilAborted(base(input, init), init?.signal);
+    const retryAfter = response.headers.get("retry-after");
+    if (
+      response.ok || retryAfter === null ||
+      (retryAfterSeconds(retryAfter) ?? Infinity) <= MAX_RETRY_WAIT_S
+    ) return response;
+    const headers = new Headers(response.headers);
+    headers.set("x-should-retry", "false");
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  };
+}
+
+/** Settles with `pending`, or rejects with an `AbortError` as soon as `signal` aborts. */
+function untilAborted(
+  pending: Promise<Response>,
+  signal: AbortSignal | null | undefined,
+): Promise<Response> {
+  if (!signal) return pending;
+  return new Promise((resolve, reject) => {
+    const abort = () =>
+      reject(new DOMException("The request timed out", "AbortError"));
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+    pending.then((response) => {
+      signal.removeEventListener("abort", abort);
+      // An answer that arrives after the timeout is dropped; free its body.
+      if (signal.aborted) response.body?.cancel().catch(() => {});
+      else resolve(response);
+    }, (err) => {
+      signal.removeEventListener("abort", abort);
+      reject(err);
+    });
+  });
+}
+
+/** `Retry-After` in seconds (delta-seconds or an HTTP date); undefined when absent or bad. */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
+  const at = Date.parse(value);
+  return Number.isFinite(at)
+    ? Math.max(0, Math.ceil((at - Date.now()) / 1000))
+    : undefined;
+}
+
 function errorBody(err: unknown): Record<string, unknown> | undefined {
   if (
     err instanceof Finch.APIError && err.error && typeof err.error === "object"
@@ -365,11 +431,10 @@ function mapError(
   if (err instanceof Finch.APIError && typeof err.status === "number") {
     const status = err.status;
     if (status === 429 || status === 408 || status >= 500) {
-      const retryAfter = Number(err.headers?.get("retry-after"));
       return new FinchUnavailable(
         step,
         status,
-        Number.isFinite(retryAfter) ? retryAfter : undefined,
+        retryAfterSeconds(err.headers?.get("retry-after") ?? null),
       );
     }
     // A 401 on a bearer call means the token is revoked; on a client call, bad credentials.

@@ -40,7 +40,7 @@ type Stored =
 /** Result of {@linkcode takeConnectState}. */
 export type TakeStateResult =
   | { ok: true; data: ConnectStateData }
-  | { ok: false; reason: "unknown" | "used" | "expired" };
+  | { ok: false; reason: "unknown" | "used" | "expired" | "mismatch" };
 
 /**
  * Stores a state for one Connect run; returns the state string.
@@ -91,7 +91,10 @@ export async function createConnectState(
 
 /**
  * Takes a state once. Later takes answer `used`; a state past its time
- * answers `expired` (once; then it is gone: `unknown`).
+ * answers `expired` (once; then it is gone: `unknown`). With `accept`, a
+ * live state whose data it rejects (another session's, another customer's)
+ * answers `mismatch` and stays untouched, so only the run's own session can
+ * spend it.
  *
  * @example
  * ```ts
@@ -102,7 +105,7 @@ export async function createConnectState(
 export async function takeConnectState(
   kv: Deno.Kv,
   state: string,
-  options: { now?: Date } = {},
+  options: { now?: Date; accept?: (data: ConnectStateData) => boolean } = {},
 ): Promise<TakeStateResult> {
   if (typeof state !== "string" || !/^[A-Za-z0-9_-]{20,100}$/.test(state)) {
     return { ok: false, reason: "unknown" };
@@ -113,6 +116,9 @@ export async function takeConnectState(
     const stored = entry.value;
     if (!stored) return { done: { ok: false, reason: "unknown" } };
     if (stored.kind === "used") return { done: { ok: false, reason: "used" } };
+    if (options.accept && !options.accept(stored.data)) {
+      return { done: { ok: false, reason: "mismatch" } };
+    }
     const now = iso(options.now ?? new Date());
     if (stored.expires_at <= now) {
       return {

@@ -23,8 +23,12 @@ import {
   updateConnection,
 } from "../db/connections.ts";
 import { createConnectState, takeConnectState } from "../db/connect_states.ts";
-import { ConnectionOwnedElsewhere, DuplicateConnection } from "../db/errors.ts";
-import type { Connection } from "../db/schemas.ts";
+import {
+  ConnectionOwnedElsewhere,
+  DuplicateConnection,
+  WriteConflict,
+} from "../db/errors.ts";
+import type { Connection, StoreConnectionInput } from "../db/schemas.ts";
 import {
   FinchConnectionExists,
   FinchInvalidCode,
@@ -171,6 +175,18 @@ export async function startReauth(
       redirect: options.redirect,
     });
   } catch (err) {
+    if (
+      err instanceof FinchRejected && (err.status === 400 || err.status === 404)
+    ) {
+      // Finch refuses to reauthenticate a connection it no longer has (disconnected
+      // upstream). Reconnecting cannot help; the person needs to know what can.
+      throw new AppError(
+        409,
+        "connection_gone",
+        "Finch no longer has this connection, so it cannot be reconnected. Disconnect it here, then connect your payroll system again.",
+        { title: "Cannot reconnect", action: backToConnections },
+      );
+    }
     throw finchFailure(err, "start reconnecting");
   }
   const state = await createConnectState(deps.kv, {
@@ -197,23 +213,17 @@ export async function completeConnect(
   actor: Actor,
   input: { code: string; state: string; redirect: boolean },
 ): Promise<CompletedConnect> {
+  // The binding is checked before the state is spent: a callback replayed in another
+  // session (or by another customer) is refused without exchanging its code, and leaves
+  // the state for the browser that started the run.
   const taken = await takeConnectState(deps.kv, input.state, {
     now: new Date(deps.now()),
+    accept: (d) =>
+      d.session_hash === actor.sessionHash &&
+      d.customer_id === actor.customerId,
   });
   if (!taken.ok) throw stateProblem(taken.reason);
   const data = taken.data;
-  if (
-    data.session_hash !== actor.sessionHash ||
-    data.customer_id !== actor.customerId
-  ) {
-    // Nothing is exchanged: a code started in another session must not land here.
-    throw new AppError(
-      400,
-      "state_mismatch",
-      "This connection was started from a different browser session, so it was not saved. Start again from this page.",
-      { title: "Connection not saved", action: backToConnections },
-    );
-  }
 
   let grant;
   try {
@@ -246,14 +256,9 @@ export async function completeConnect(
     client_type: grant.clientType,
     connection_type: grant.connectionType,
   };
-  let outcome: CompletedConnect["outcome"];
-  let connection: Connection;
+  let saved;
   try {
-    const stored = await storeConnection(deps.kv, deps.sealer, input2, { now });
-    outcome = stored.outcome === "refreshed" && data.kind === "reauth"
-      ? "reconnected"
-      : stored.outcome;
-    connection = stored.connection;
+    saved = await saveGrant(deps, input2, now);
   } catch (err) {
     if (err instanceof ConnectionOwnedElsewhere) {
       deps.log("warn", "connection_owned_elsewhere", {
@@ -267,26 +272,13 @@ export async function completeConnect(
         { title: "Already connected elsewhere", action: backToConnections },
       );
     }
-    if (!(err instanceof DuplicateConnection)) throw err;
-    // The same company on the same provider under a new Finch connection: the old one
-    // is gone upstream. Keep one record, the newest, and retire the old connection.
-    const replaced = await replaceConnection(
-      deps.kv,
-      deps.sealer,
-      err,
-      input2,
-      { now },
-    );
-    if (replaced.retired.access_token) {
-      await deps.finch.disconnect(replaced.retired.access_token).catch(() => {
-        deps.log("warn", "retire_failed", {
-          connection_id: replaced.retired.connection.connection_id,
-        });
-      });
-    }
-    outcome = "replaced";
-    connection = replaced.connection;
+    throw err;
   }
+  const outcome: CompletedConnect["outcome"] =
+    saved.outcome === "refreshed" && data.kind === "reauth"
+      ? "reconnected"
+      : saved.outcome;
+  let connection = saved.connection;
 
   connection = await enrich(deps, connection, grant.accessToken);
   deps.log("info", "connect_completed", {
@@ -295,6 +287,58 @@ export async function completeConnect(
     outcome,
   });
   return { outcome, connection };
+}
+
+/** How many times a store that lost a race is decided again before giving up. */
+const SAVE_ROUNDS = 4;
+
+/**
+ * Stores a fresh token: a new record, a refresh of ours, or (the same company on the same
+ * provider under a new Finch connection, the old one gone upstream) a replacement that
+ * keeps one record, the newest, and retires the old connection.
+ *
+ * A replacement that lost a race to another write (`WriteConflict`) is decided again from
+ * fresh data, as the data layer asks, and so is a store that could not win its checks:
+ * the token in hand is the only copy, so giving up early would lose it.
+ */
+async function saveGrant(
+  deps: AppDeps,
+  input: StoreConnectionInput,
+  now: Date,
+): Promise<
+  { outcome: "created" | "refreshed" | "replaced"; connection: Connection }
+> {
+  for (let round = 1;; round++) {
+    try {
+      try {
+        return await storeConnection(deps.kv, deps.sealer, input, { now });
+      } catch (err) {
+        if (!(err instanceof DuplicateConnection)) throw err;
+        const replaced = await replaceConnection(
+          deps.kv,
+          deps.sealer,
+          err,
+          input,
+          { now },
+        );
+        if (replaced.retired.access_token) {
+          // No record uses the old connection any more (replaceConnection removed it in
+          // the same op), so revoking it cannot hurt a stored token.
+          await deps.finch.disconnect(replaced.retired.access_token).catch(
+            (err) => {
+              deps.log("warn", "retire_failed", {
+                connection_id: replaced.retired.connection.connection_id,
+                error: err instanceof Error ? err.name : "unknown",
+              });
+            },
+          );
+        }
+        return { outcome: "replaced", connection: replaced.connection };
+      }
+    } catch (err) {
+      if (!(err instanceof WriteConflict) || round >= SAVE_ROUNDS) throw err;
+    }
+  }
 }
 
 /**
@@ -375,7 +419,18 @@ export function connectionNotFound(): AppError {
   });
 }
 
-function stateProblem(status: "expired" | "used" | "unknown"): AppError {
+function stateProblem(
+  status: "expired" | "used" | "unknown" | "mismatch",
+): AppError {
+  if (status === "mismatch") {
+    // Nothing is exchanged: a code started in another session must not land here.
+    return new AppError(
+      400,
+      "state_mismatch",
+      "This connection was started from a different browser session, so it was not saved. Finish it in the browser where you started, or start again from this page.",
+      { title: "Connection not saved", action: backToConnections },
+    );
+  }
   const message = {
     expired:
       "This sign-in took too long and has expired. Nothing was saved; please connect again.",
