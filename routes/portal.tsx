@@ -237,7 +237,8 @@ export function portalRoutes(): Hono<AppEnv> {
     }
     const { code, state, error } = query.data;
     if (error || !code) {
-      // The state is spent either way, so a replayed cancel link cannot be reused.
+      // The state is left as it is: a cancel carries no code, so there is nothing to
+      // replay, and a person who goes back to Connect and finishes can still land here.
       await setFlash(c, {
         kind: error === "access_denied" ? "info" : "error",
         message: error === "access_denied"
