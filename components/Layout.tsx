@@ -37,11 +37,11 @@ export function Layout(props: LayoutProps) {
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         {props.demo && (
-          <div class="demo-banner" role="note">
+          <aside class="demo-banner" aria-label="Demo mode">
             <strong>Demo mode.</strong>{" "}
             Finch is simulated on this server: no real payroll system is
             contacted and no real data is shown.
-          </div>
+          </aside>
         )}
         <header class="site-header">
           <div class="container header-row">

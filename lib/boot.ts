@@ -88,6 +88,18 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
       ...options.sim,
     });
     root.route(SIM_MOUNT, sim.app);
+    const simApp = sim.app;
+    // The Connect SDK opens `${connectUrl}/authorize`; connectUrl is our origin in demo mode.
+    root.get(
+      "/authorize",
+      (c) =>
+        simApp.fetch(
+          new Request(
+            new URL(`/authorize${new URL(c.req.url).search}`, c.req.url),
+            c.req.raw,
+          ),
+        ),
+    );
   }
 
   const gatewayOptions = {

@@ -49,7 +49,10 @@ export async function resolveConfig(
       clientId: DEFAULT_CLIENT_ID,
       clientSecret: DEFAULT_CLIENT_SECRET,
       baseUrl: simUrl,
-      connectUrl: simUrl,
+      // Finch's Connect SDK treats connectUrl as an origin (it checks message origins with
+      // startsWith), so Connect is addressed at the portal's origin: boot.ts serves the
+      // simulator's Connect page at /authorize too.
+      connectUrl: new URL(config.publicUrl).origin,
       webhookSecrets: [DEFAULT_WEBHOOK_SECRET],
     }),
   });

@@ -350,13 +350,10 @@ export async function enrich(
   connection: Connection,
   accessToken: string,
 ): Promise<Connection> {
-  const firstEntity = connection.entities[0]?.id;
+  // The company itself, not one of its entities: the card names the employer.
   const [details, name] = await Promise.allSettled([
     deps.finch.introspect(accessToken),
-    deps.finch.companyName(
-      accessToken,
-      connection.entities.length > 1 ? firstEntity : undefined,
-    ),
+    deps.finch.companyName(accessToken),
   ]);
   const patch: Parameters<typeof updateConnection>[3] = {};
   if (details.status === "fulfilled") {

@@ -1,0 +1,166 @@
+/**
+ * Real-browser harness: the portal served on a loopback port (demo mode, simulator
+ * in-process) and Debian's Chromium driven by playwright-core.
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import assert from "node:assert/strict";
+import { type BootOptions, bootPortal, type Portal } from "../../lib/boot.ts";
+import { upsertCustomer } from "../../lib/db/customers.ts";
+import { createPortalLink } from "../../lib/links.ts";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Launches Debian's Chromium. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+  });
+}
+
+export interface ServedPortal {
+  url: string;
+  portal: Portal;
+  kv: Deno.Kv;
+  logs: string[];
+  /** Creates a customer and returns a fresh portal link for it. */
+  link(customerId?: string, name?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Serves a demo-mode portal on 127.0.0.1 with a free port. */
+export async function servePortal(
+  options: Partial<BootOptions> = {},
+): Promise<ServedPortal> {
+  let handler: (req: Request) => Promise<Response> = () =>
+    Promise.resolve(new Response("starting", { status: 503 }));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => handler(req),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const kv = await Deno.openKv(":memory:");
+  const logs: string[] = [];
+  const portal = await bootPortal({
+    ...options,
+    env: { PUBLIC_URL: url, KV_PATH: ":memory:", ...options.env },
+    kv,
+    log: (level, event, fields) =>
+      logs.push(JSON.stringify({ level, event, ...fields })),
+    sim: {
+      webhookRetryDelaysMs: [0, 5, 10],
+      initialSyncDelayMs: null,
+      ...options.sim,
+    },
+  });
+  handler = portal.fetch;
+  return {
+    url,
+    portal,
+    kv,
+    logs,
+    async link(customerId = "acme", name = "Acme Inc.") {
+      await upsertCustomer(kv, {
+        id: customerId,
+        name,
+        email: `hr@${customerId}.example`,
+      });
+      return (await createPortalLink(portal.deps, customerId)).url;
+    },
+    async close() {
+      await server.shutdown();
+      await portal.close();
+      kv.close();
+    },
+  };
+}
+
+const SHOTS = new URL("../screenshots/", import.meta.url);
+
+/** Saves a full-page screenshot under tests/screenshots/ (gitignored) for a human look. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(SHOTS, { recursive: true });
+  await page.screenshot({
+    path: new URL(`${name}.png`, SHOTS).pathname,
+    fullPage: true,
+  });
+}
+
+/**
+ * Runs axe on the page and fails with the violations' ids and targets. axe runs as a
+ * script in the page, so for a page opened with JavaScript off the same URL is loaded
+ * again, with the same cookies, in a scratch context where scripts may run.
+ */
+export async function assertAccessible(
+  page: Page,
+  options: { scriptsOff?: boolean } = {},
+): Promise<void> {
+  if (options.scriptsOff) {
+    const browser = page.context().browser()!;
+    const scratch = await browser.newContext();
+    try {
+      await scratch.addCookies(await page.context().cookies());
+      const copy = await scratch.newPage();
+      await copy.goto(page.url());
+      await assertAccessible(copy);
+    } finally {
+      await scratch.close();
+    }
+    return;
+  }
+  const results = await new AxeBuilder({ page }).analyze();
+  const found = results.violations.map((v) =>
+    `${v.id} (${v.impact}): ${
+      v.nodes.map((n) => n.target.join(" ")).join(", ")
+    }`
+  );
+  assert.deepEqual(found, [], `axe found:\n${found.join("\n")}`);
+}
+
+/** Fills and submits the simulator's Connect form in `frame` (a page or an iframe). */
+export async function fillConnect(
+  frame: Pick<Page, "locator" | "getByLabel" | "getByRole">,
+  form: {
+    provider?: string;
+    company: string;
+    entities?: string;
+    username?: string;
+  },
+): Promise<void> {
+  if (form.provider) {
+    const select = frame.locator("select[name=provider_id]");
+    if (await select.count()) await select.selectOption(form.provider);
+    else {
+      const radio = frame.locator(
+        `input[name=provider_id][value="${form.provider}"]`,
+      );
+      if (await radio.count()) await radio.check({ force: true });
+    }
+  }
+  const company = frame.locator("input[name=company_name]");
+  // Reauthentication sessions fix the company in a hidden field.
+  if ((await company.getAttribute("type")) !== "hidden") {
+    await company.fill(form.company);
+  }
+  if (form.entities) {
+    await frame.locator("input[name=entities]").fill(form.entities);
+  }
+  await frame.locator("input[name=username]").fill(
+    form.username ?? "admin@example.com",
+  );
+  const password = frame.locator("input[name=password]");
+  if (await password.count()) {
+    await password.fill("correct horse battery staple");
+  }
+  await frame.locator("button[name=action][value=connect]").click();
+}
