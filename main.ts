@@ -22,7 +22,8 @@ async function main() {
   try {
     portal = await bootPortal({
       env: Deno.env.toObject(),
-      prebuiltAssets: true,
+      // Under `deno task dev` a prebuilt bundle would be stale.
+      prebuiltAssets: Deno.env.get("PORTAL_DEV") !== "1",
     });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SealError) {

@@ -8,12 +8,12 @@
  * re-sealed and 0 failed, then drop the old keys from `TOKEN_KEYS`.
  * `--max=N` stops after N re-seals.
  *
- * Demo mode keeps its generated key material in KV under `["settings", ...]`;
- * this script reads only the environment for now, so in demo mode pass the
- * keys explicitly.
+ * Without `TOKEN_KEYS`, the key that demo mode generated and kept in KV
+ * (see lib/demo.ts) is used.
  *
  * @module
  */
+import { settingKey } from "../lib/db/keys.ts";
 import { rekeyTokens } from "../lib/db/rekey.ts";
 import { createSealer, parseTokenKeys, SealError } from "../lib/sealing.ts";
 
@@ -29,7 +29,8 @@ export async function main(
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const keysText = env.TOKEN_KEYS;
+  const keysText = env.TOKEN_KEYS ??
+    await demoTokenKeys(env.KV_PATH ?? "./data/portal.db");
   if (!keysText) {
     console.error(
       "rekey: TOKEN_KEYS is not set (kid:base64key,..., new key first)",
@@ -67,6 +68,21 @@ export async function main(
       console.error(`rekey: cannot open token of ${id}`);
     }
     return r.failed.length > 0 ? 1 : 0;
+  } finally {
+    kv.close();
+  }
+}
+
+/** The TOKEN_KEYS demo mode generated, if this store has them. */
+async function demoTokenKeys(path: string): Promise<string | undefined> {
+  const exists = await Deno.stat(path).then(() => true, () => false);
+  if (!exists) return undefined;
+  const kv = await Deno.openKv(path);
+  try {
+    const entry = await kv.get<{ tokenKeys: string }>(
+      settingKey("demo_secrets"),
+    );
+    return entry.value?.tokenKeys;
   } finally {
     kv.close();
   }
