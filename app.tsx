@@ -19,6 +19,7 @@ import { SealError } from "./lib/sealing.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { portalRoutes } from "./routes/portal.tsx";
 import { staticRoutes } from "./routes/static.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export type { AppDeps };
 
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/api", apiRoutes());
   app.route("/", portalRoutes());
+  app.route("/", webhookRoutes());
 
   app.notFound((c) => {
     if (isApi(c.req.path)) {

@@ -23,6 +23,7 @@ import {
   startReauth,
 } from "../lib/flows/connect.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import { refreshStaleStatuses } from "../lib/flows/status.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import { setFlash, takeFlash } from "../lib/http/flash.ts";
 import { renderPage } from "../lib/http/render.tsx";
@@ -108,7 +109,11 @@ export function portalRoutes(): Hono<AppEnv> {
       listConnections(kv, customer.id, {
         cursor: cursor || undefined,
         limit: PAGE_SIZE,
-      }),
+      }).then(async (p) => ({
+        ...p,
+        // Statuses older than a few minutes are re-read from Finch, within a time budget.
+        values: await refreshStaleStatuses(c.var.deps, p.values),
+      })),
       loadProviders(c.var.deps),
       csrfToken(c),
       takeFlash(c),

@@ -47,7 +47,7 @@ async function flipToReauth(served: ServedPortal): Promise<string> {
 }
 
 async function expectReconnect(page: Page) {
-  await page.reload();
+  await page.goto(new URL("/connections", page.url()).href);
   const card = page.locator("li.card");
   await card.locator(".badge", { hasText: "Reconnect needed" }).waitFor();
   await card.getByRole("button", { name: "Reconnect" }).waitFor();
@@ -73,7 +73,7 @@ Deno.test("[browser] a reauth webhook shows Reconnect; reconnecting (JavaScript 
 
     const id = await flipToReauth(served);
     await expectReconnect(page);
-    await assertAccessible(page);
+    await assertAccessible(page, { scriptsOff: true });
     await screenshot(page, "31-reauth-needed");
 
     await card.getByRole("button", { name: "Reconnect" }).click();
