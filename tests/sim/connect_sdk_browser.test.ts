@@ -79,9 +79,10 @@ function serve(handler: (req: Request) => Response | Promise<Response>) {
 
 Deno.test("[sim browser] Finch's Connect SDK completes against the simulator", async (t) => {
   const sdk = await bundleConnectSdk();
-  let sim: Simulator | undefined;
-  const simServer = serve((req) => sim!.app.fetch(req));
-  sim = createSimulator({
+  // The simulator needs the server's origin and the server needs the simulator.
+  const late: { sim?: Simulator } = {};
+  const simServer = serve((req) => late.sim!.app.fetch(req));
+  const sim = late.sim = createSimulator({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
