@@ -149,8 +149,33 @@ Deno.test("[browser] journeys with JavaScript on: embedded Connect and the disco
     await assertAccessible(page);
     await screenshot(page, "12-embedded-connected");
 
+    // Journey 2, embedded: another company on the same provider adds a second card.
+    await page.getByRole("button", { name: "Connect another system" }).click();
+    await fillConnect(page.frameLocator("#finch-connect-iframe"), {
+      provider: "rippling",
+      company: "Globex Europe GmbH",
+    });
+    await page.locator("li.card", { hasText: "Globex Europe GmbH" }).waitFor();
+    assert.equal(await page.locator("li.card").count(), 2);
+
+    // Journey 3, embedded: the first company again, other credentials: no third card.
+    await page.getByRole("button", { name: "Connect another system" }).click();
+    await fillConnect(page.frameLocator("#finch-connect-iframe"), {
+      provider: "rippling",
+      company: "Globex Corporation",
+      username: "payroll.admin@globex.example",
+    });
+    await page.getByText("refreshed it instead of adding a second one").waitFor();
+    assert.equal(await page.locator("li.card").count(), 2);
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed),
+      true,
+      "still no page load",
+    );
+
     // The island's dialog: Disconnect opens a modal instead of a new page.
-    await page.getByRole("link", { name: "Disconnect" }).click();
+    const first = page.locator("li.card", { hasText: "Globex Corporation" });
+    await first.getByRole("link", { name: "Disconnect" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
     assert.match(page.url(), /\/connections$/);
@@ -158,10 +183,11 @@ Deno.test("[browser] journeys with JavaScript on: embedded Connect and the disco
     await screenshot(page, "13-disconnect-dialog");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "hidden" });
-    await page.getByRole("link", { name: "Disconnect" }).click();
+    await first.getByRole("link", { name: "Disconnect" }).click();
     await dialog.getByRole("button", { name: "Disconnect" }).click();
     await page.getByText("Finch revoked every access token").waitFor();
-    assert.equal(await page.locator("li.card").count(), 0);
+    assert.equal(await page.locator("li.card").count(), 1);
+    assert.equal(await page.locator("li.card", { hasText: "Globex Corporation" }).count(), 0);
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
