@@ -32,6 +32,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
+  // A portal link must not follow the person to the next page as a Referer.
+  // hono/secure-headers sets one Referrer-Policy on every answer, after the route set
+  // its own, so this runs outside it to have the last word on `/portal/` answers.
+  app.use(async function linkReferrerPolicy(c, next) {
+    await next();
+    if (c.req.path.startsWith("/portal/")) {
+      c.res.headers.set("Referrer-Policy", "no-referrer");
+    }
+  });
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
@@ -79,7 +88,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const error = toAppError(err);
     if (error.status >= 500) {
       deps.log("error", "unhandled_error", {
-        path: c.req.path,
+        // A portal link is a credential: log its route, never the link itself.
+        path: c.req.path.replace(/^\/portal\/.*/s, "/portal/:link"),
         name: err.name,
       });
     }

@@ -16,14 +16,18 @@ import { type Config, loadConfig, type ResolvedConfig } from "./config.ts";
 import { resolveConfig, SIM_MOUNT } from "./demo.ts";
 import { createFinchGateway, type FinchGateway } from "./finch.ts";
 import type { AppDeps } from "./http/env.ts";
+import { loadRateLimits } from "./http/rate_limit.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { createSealer, parseTokenKeys } from "./sealing.ts";
 import { createSigner } from "./signing.ts";
 
 /** A built portal, ready to serve. */
 export interface Portal {
-  /** The root handler: the portal, plus the simulator under /sim in demo mode. */
-  fetch: (request: Request) => Promise<Response>;
+  /**
+   * The root handler: the portal, plus the simulator under /sim in demo mode. `info` is
+   * what `Deno.serve` passes (the client address, for per-address rate limits).
+   */
+  fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
   config: ResolvedConfig;
   deps: AppDeps;
   /** The built-in simulator, in demo mode. */
@@ -123,6 +127,7 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
       : createFinchGateway(gatewayOptions),
     signer: await createSigner(config.appSecret),
     sealer: await createSealer(parseTokenKeys(config.tokenKeys)),
+    rateLimits: loadRateLimits(options.env),
   };
   const app = createApp(deps);
   root.route("/", app);
@@ -131,7 +136,8 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
   root.notFound((c) => app.fetch(c.req.raw));
 
   return {
-    fetch: async (request) => await root.fetch(request),
+    // Hono hands `info` to the routes as `c.env` (see lib/http/rate_limit.ts).
+    fetch: async (request, info) => await root.fetch(request, info),
     config,
     deps,
     sim,

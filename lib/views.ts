@@ -58,8 +58,17 @@ export function connectionView(
 }
 
 /**
- * Finch's provider list by id, for names and logos. Never fails: when Finch is down the
- * page still renders, with provider ids spelled out.
+ * How long a page waits for Finch's provider list. Names are a nicety: past this the
+ * page renders with ids spelled out, and the list, still loading, is cached for the next
+ * page. Without it a Finch that hangs holds every page for the gateway's timeout (10 s,
+ * twice).
+ */
+export const PROVIDERS_BUDGET_MS = 1_500;
+
+/**
+ * Finch's provider list by id, for names and logos. Never fails and never waits longer
+ * than {@linkcode PROVIDERS_BUDGET_MS}: when Finch is down or slow the page still
+ * renders, with provider ids spelled out.
  */
 export async function loadProviders(
   deps: {
@@ -67,12 +76,24 @@ export async function loadProviders(
     log: (level: "warn", event: string, fields?: object) => void;
   },
 ): Promise<Map<string, Provider>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error("providers_late")),
+      PROVIDERS_BUDGET_MS,
+    );
+  });
   try {
-    return new Map((await deps.finch.providers()).map((p) => [p.id, p]));
+    const list = await Promise.race([deps.finch.providers(), late]);
+    return new Map(list.map((p) => [p.id, p]));
   } catch (err) {
     deps.log("warn", "providers_unavailable", {
-      error: err instanceof Error ? err.name : "unknown",
+      error: err instanceof Error
+        ? (err.message === "providers_late" ? "timeout" : err.name)
+        : "unknown",
     });
     return new Map();
+  } finally {
+    clearTimeout(timer);
   }
 }

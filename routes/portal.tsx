@@ -7,7 +7,8 @@
  * the same routes answer JSON to the connections island, which runs Connect in the page.
  * Handlers only parse, call a flow in lib/flows, and present the result.
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { DisconnectConfirmPage } from "../components/DisconnectConfirmPage.tsx";
 import { getCustomer } from "../lib/db/customers.ts";
@@ -33,12 +34,21 @@ import {
   SESSION_TTL_MS,
   setSessionCookie,
 } from "../lib/http/session.ts";
+import {
+  clientAddress,
+  connectRateLimit,
+  DEFAULT_RATE_LIMITS,
+  enforceRateLimits,
+} from "../lib/http/rate_limit.ts";
 import { Island } from "../lib/islands.tsx";
 import { verifyLinkToken } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
 import { outcomeMessage } from "../lib/flows/messages.ts";
 
 const PAGE_SIZE = 20;
+
+/** The largest form or JSON body an employer route reads. */
+const MAX_FORM_BYTES = 64 * 1024;
 
 const ProviderField = z.object({
   provider_id: z.string().trim().max(100).regex(
@@ -66,6 +76,11 @@ export function portalRoutes(): Hono<AppEnv> {
 
   app.get("/portal/:link", async (c) => {
     const { kv, signer, now } = c.var.deps;
+    // Rate limit (lib/http/rate_limit.ts): every attempt counts per address, valid or not.
+    const limits = c.var.deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+    await enforceRateLimits(c, "link", [
+      ["linkPerAddress", clientAddress(c, limits.trustProxy)],
+    ]);
     const link = await verifyLinkToken(signer, c.req.param("link"), now());
     if (link === "invalid") {
       throw new AppError(
@@ -89,6 +104,8 @@ export function portalRoutes(): Hono<AppEnv> {
         { title: "Link expired" },
       );
     }
+    // Rate limit: sessions minted per customer, however many addresses the link is on.
+    await enforceRateLimits(c, "link", [["linkPerCustomer", customer.id]]);
     const session = await createPortalSession(kv, customer.id, {
       ttlMs: SESSION_TTL_MS,
       now: new Date(now()),
@@ -99,6 +116,9 @@ export function portalRoutes(): Hono<AppEnv> {
   });
 
   const connections = new Hono<AppEnv>();
+  // Forms here carry a token and a provider id: a bigger body is a mistake or abuse,
+  // refused before it is read (hardening, tests/security/sessions_links.test.ts).
+  connections.use(formBodyLimit());
   connections.use(requireSession());
 
   connections.get("/", async (c) => {
@@ -139,7 +159,8 @@ export function portalRoutes(): Hono<AppEnv> {
     );
   });
 
-  connections.post("/new", async (c) => {
+  // Rate limit (lib/http/rate_limit.ts) on starting Connect sessions.
+  connections.post("/new", connectRateLimit(), async (c) => {
     const body = ProviderField.safeParse(await readBody(c));
     if (!body.success) {
       throw badRequest("invalid_provider", "Choose a provider from the list.");
@@ -183,7 +204,8 @@ export function portalRoutes(): Hono<AppEnv> {
     });
   });
 
-  connections.post("/:id/reauth", async (c) => {
+  // Rate limit (lib/http/rate_limit.ts) on starting Connect sessions.
+  connections.post("/:id/reauth", connectRateLimit(), async (c) => {
     const id = ConnectionId.safeParse(c.req.param("id"));
     if (!id.success) throw connectionNotFound();
     const launch = await startReauth(c.var.deps, actor(c), id.data, {
@@ -276,6 +298,30 @@ export function portalRoutes(): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** Refuses bodies larger than {@linkcode MAX_FORM_BYTES} with a 413 page. */
+function formBodyLimit(): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    onError: () => {
+      throw new AppError(
+        413,
+        "payload_too_large",
+        "This request is larger than any form of this page sends. Nothing was changed.",
+        {
+          title: "Request too large",
+          action: { href: "/connections", label: "Back to connections" },
+        },
+      );
+    },
+  });
+  return async function formBodyLimit(c, next) {
+    // boot.ts hands a request no route matched back to the app, which runs this again
+    // on a body already read: there is nothing left to measure (or to read).
+    if (c.req.raw.bodyUsed) return await next();
+    return await limit(c, next);
+  };
 }
 
 function actor(c: Context<AppEnv>): Actor {

@@ -16,6 +16,7 @@
  * | `["connect_states", sha256(state)]` | ConnectState or a tombstone | single-use callback state |
  * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
+ * | `["rate_limits", rule, subject, window_start_ms]` | count, with `expireIn` | a rate limit's fixed-window counter (lib/http/rate_limit.ts) |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -111,3 +112,13 @@ export const webhookEventKey = (event_id: string): Deno.KvKey => [
 
 /** An app setting. @example `settingKey("token_keys")` */
 export const settingKey = (name: string): Deno.KvKey => ["settings", name];
+
+/**
+ * A rate limit's counter for one subject and window (lib/http/rate_limit.ts).
+ * @example `rateLimitKey("linkPerAddress", "203.0.113.9", 1767225600000)`
+ */
+export const rateLimitKey = (
+  rule: string,
+  subject: string,
+  window_start_ms: number,
+): Deno.KvKey => ["rate_limits", rule, subject, window_start_ms];

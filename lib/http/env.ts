@@ -3,6 +3,7 @@ import type { Assets } from "../assets.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { FinchGateway } from "../finch.ts";
 import type { Logger } from "../log.ts";
+import type { RateLimits } from "./rate_limit.ts";
 import type { Sealer } from "../sealing.ts";
 import type { Signer } from "../signing.ts";
 
@@ -17,6 +18,8 @@ export interface AppDeps {
   sealer: Sealer;
   /** The clock, in ms: injectable for expiry tests. */
   now: () => number;
+  /** Rate limits (lib/http/rate_limit.ts); the defaults when absent. */
+  rateLimits?: RateLimits;
 }
 
 /** The signed-in employer. */
