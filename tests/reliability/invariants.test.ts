@@ -1,0 +1,135 @@
+/**
+ * The invariant checker that the crash and process tests rely on must itself be able to
+ * fail: each kind of damage, planted in a store the data layer wrote, is reported.
+ */
+import assert from "node:assert/strict";
+import { storeConnection, upsertCustomer } from "../../lib/db/mod.ts";
+import { testSealer } from "../db/_helpers.ts";
+import { checkStore, scanKvFiles } from "./_invariants.ts";
+
+async function seeded(kv: Deno.Kv) {
+  const sealer = await testSealer("k1");
+  await upsertCustomer(kv, { id: "acme", name: "Acme" });
+  await upsertCustomer(kv, { id: "beta", name: "Beta" });
+  const tokens: string[] = [];
+  for (const [i, customer] of ["acme", "acme", "beta"].entries()) {
+    const access_token = `tok-${crypto.randomUUID()}`;
+    tokens.push(access_token);
+    await storeConnection(kv, sealer, {
+      customer_id: customer,
+      connection_id: `conn-${i}`,
+      provider_id: "gusto",
+      company_id: `co-${i}`,
+      access_token,
+      products: ["company"],
+      finch_customer_id: customer,
+    });
+  }
+  return { sealer, tokens };
+}
+
+Deno.test("[reliability] invariant checker: a sound store passes, each planted fault is reported", async (t) => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { sealer, tokens } = await seeded(kv);
+    const sound = await checkStore(kv, sealer, tokens);
+    assert.deepEqual(sound.violations, []);
+    assert.equal(sound.connections, 3);
+
+    const plant = async (
+      name: string,
+      damage: () => Promise<unknown>,
+      expected: RegExp,
+    ) => {
+      await t.step(name, async () => {
+        await damage();
+        const report = await checkStore(kv, sealer, tokens);
+        assert.ok(
+          report.violations.some((v) => expected.test(v)),
+          `expected ${expected} in ${JSON.stringify(report.violations)}`,
+        );
+      });
+    };
+    const record = (await kv.get(["connections", "acme", "conn-0"])).value;
+
+    await plant(
+      "a record without its owner index",
+      () => kv.delete(["connections_by_id", "conn-0"]),
+      /record conn-0 without its owner index/,
+    );
+    await plant(
+      "an owner index without its record",
+      () => kv.set(["connections_by_id", "conn-9"], { customer_id: "acme" }),
+      /owner index of conn-9 without its record/,
+    );
+    await plant(
+      "a company index without its record",
+      () =>
+        kv.set(["connections_by_company", "acme", "gusto", "co-9"], "conn-9"),
+      /company index acme\/gusto\/co-9 without its record/,
+    );
+    await plant(
+      "a token without its record",
+      () => kv.set(["connection_tokens", "conn-8"], "v1.k1.aaaa.bbbb"),
+      /token of conn-8 without its record/,
+    );
+    await plant(
+      "a connection stored under two customers",
+      () =>
+        kv.set(["connections", "beta", "conn-0"], {
+          ...record as object,
+          customer_id: "beta",
+        }),
+      /conn-0 is stored under two customers/,
+    );
+    await plant(
+      "two live records for one company",
+      () =>
+        kv.set(["connections", "acme", "conn-7"], {
+          ...record as object,
+          connection_id: "conn-7",
+        }),
+      /two live records for acme\/gusto\/co-0/,
+    );
+    await plant(
+      "a token sealed under a key TOKEN_KEYS does not list",
+      async () => {
+        const other = await testSealer("k2");
+        const { tokenAad } = await import("../../lib/db/connections.ts");
+        await kv.set(
+          ["connection_tokens", "conn-1"],
+          await other.seal(tokens[1], tokenAad("conn-1")),
+        );
+      },
+      /token of conn-1 does not open/,
+    );
+    await plant(
+      "a token in plain text",
+      () => kv.set(["connection_tokens", "conn-2"], tokens[2]),
+      /plaintext token in \["connection_tokens","conn-2"\]/,
+    );
+    await plant(
+      "a token hidden inside another record",
+      () => kv.set(["settings", "note"], { nested: [`x${tokens[0]}y`] }),
+      /plaintext token in \["settings","note"\]/,
+    );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("[reliability] invariant checker: the file scan finds a plaintext token in the KV file's bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/store.db`;
+    const kv = await Deno.openKv(path);
+    const token = crypto.randomUUID();
+    await kv.set(["settings", "leak"], `prefix ${token}`);
+    await kv.set(["settings", "other"], "nothing");
+    kv.close();
+    assert.ok((await scanKvFiles(path, [token])).length > 0);
+    assert.deepEqual(await scanKvFiles(path, [crypto.randomUUID()]), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
