@@ -50,10 +50,35 @@ const EnvSchema = z.object({
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.enum(PRODUCTS)).min(1)),
   FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
-  ADMIN_API_KEY: optional.pipe(z.string().min(16).optional()),
-  APP_SECRET: optional.pipe(z.string().min(32).optional()),
+  // Both may list several values, comma-separated, during a rotation (SECURITY.md).
+  ADMIN_API_KEY: optional.pipe(
+    z.string().refine(
+      (v) => secretList(v).every((k) => k.length >= 16),
+      "each key must be 16 or more characters",
+    ).optional(),
+  ),
+  APP_SECRET: optional.pipe(
+    z.string().refine(
+      (v) => secretList(v).every((k) => k.length >= 32),
+      "each secret must be 32 or more characters",
+    ).optional(),
+  ),
   TOKEN_KEYS: optional,
 });
+
+/**
+ * The values of a secret that may list several during a rotation (`ADMIN_API_KEY`,
+ * `APP_SECRET`): comma-separated, the current one first. Never empty.
+ *
+ * @example
+ * ```ts
+ * secretList("new-key-0123456789,old-key-0123456789"); // ["new-key-...", "old-key-..."]
+ * ```
+ */
+export function secretList(value: string): string[] {
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  return list.length ? list : [value];
+}
 
 /** The portal's settings, as the rest of the code sees them. */
 export interface Config {
@@ -76,7 +101,10 @@ export interface Config {
     readonly products: readonly FinchProduct[];
     readonly sandbox: "finch" | "provider" | undefined;
   };
-  /** Secrets; undefined only in demo mode, before `resolveSecrets` fills them. */
+  /**
+   * Secrets; undefined only in demo mode, before `resolveSecrets` fills them.
+   * `adminApiKey` and `appSecret` may list several values (see {@linkcode secretList}).
+   */
   readonly adminApiKey: string | undefined;
   readonly appSecret: string | undefined;
   readonly tokenKeys: string | undefined;

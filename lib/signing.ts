@@ -7,6 +7,7 @@
  * as another (say a portal link). Verification goes through `crypto.subtle.verify`,
  * which compares in constant time.
  */
+import { secretList } from "./config.ts";
 
 /** What a signature is for; each purpose has its own derived key. */
 export type Purpose = "portal-link" | "csrf" | "flash";
@@ -34,7 +35,10 @@ export function fromBase64Url(text: string): Uint8Array | null {
 }
 
 /**
- * Creates a signer for `appSecret` (32 or more characters).
+ * Creates a signer for `appSecret` (32 or more characters). During a rotation
+ * `appSecret` lists the new secret and the old one, comma-separated (`new,old`): the
+ * first signs, every one verifies, so links, form tokens and flash cookies issued under
+ * the old secret keep working until it is dropped.
  *
  * @example
  * ```ts
@@ -44,16 +48,20 @@ export function fromBase64Url(text: string): Uint8Array | null {
  * ```
  */
 export async function createSigner(appSecret: string): Promise<Signer> {
-  const master = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(appSecret),
-    "HKDF",
-    false,
-    ["deriveKey"],
+  const secrets = await Promise.all(
+    secretList(appSecret).map((secret) =>
+      crypto.subtle.importKey(
+        "raw",
+        encoder.encode(secret),
+        "HKDF",
+        false,
+        ["deriveKey"],
+      )
+    ),
   );
-  const keys = new Map<Purpose, Promise<CryptoKey>>();
-  const keyFor = (purpose: Purpose) => {
-    let key = keys.get(purpose);
+  const keys = new Map<string, Promise<CryptoKey>>();
+  const keyFor = (purpose: Purpose, index: number) => {
+    let key = keys.get(`${index}:${purpose}`);
     if (!key) {
       key = crypto.subtle.deriveKey(
         {
@@ -62,12 +70,12 @@ export async function createSigner(appSecret: string): Promise<Signer> {
           salt: new Uint8Array(),
           info: encoder.encode(`finch-portal:${purpose}`),
         },
-        master,
+        secrets[index],
         { name: "HMAC", hash: "SHA-256", length: 256 },
         false,
         ["sign", "verify"],
       );
-      keys.set(purpose, key);
+      keys.set(`${index}:${purpose}`, key);
     }
     return key;
   };
@@ -75,7 +83,7 @@ export async function createSigner(appSecret: string): Promise<Signer> {
     async sign(purpose, data) {
       const mac = await crypto.subtle.sign(
         "HMAC",
-        await keyFor(purpose),
+        await keyFor(purpose, 0),
         encoder.encode(data),
       );
       return toBase64Url(new Uint8Array(mac));
@@ -83,12 +91,16 @@ export async function createSigner(appSecret: string): Promise<Signer> {
     async verify(purpose, data, signature) {
       const mac = fromBase64Url(signature);
       if (!mac || mac.length !== 32) return false;
-      return await crypto.subtle.verify(
-        "HMAC",
-        await keyFor(purpose),
-        mac as Uint8Array<ArrayBuffer>,
-        encoder.encode(data),
-      );
+      for (let i = 0; i < secrets.length; i++) {
+        const ok = await crypto.subtle.verify(
+          "HMAC",
+          await keyFor(purpose, i),
+          mac as Uint8Array<ArrayBuffer>,
+          encoder.encode(data),
+        );
+        if (ok) return true;
+      }
+      return false;
     },
   };
 }

@@ -34,6 +34,7 @@ import {
   FinchId,
   parse,
 } from "../lib/db/schemas.ts";
+import { secretList } from "../lib/config.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { connectionNotFound } from "../lib/flows/connect.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
@@ -216,13 +217,19 @@ const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
 /**
  * Requires `Authorization: Bearer $ADMIN_API_KEY`. Both sides are hashed before the
  * constant-time compare, so neither the key nor its length leaks through timing.
+ * During a rotation `ADMIN_API_KEY` lists the new key and the old one (`new,old`): each
+ * is compared, all of them every time, so timing does not tell which one matched.
  */
 function requireApiKey(): MiddlewareHandler<AppEnv> {
   return async function requireApiKey(c, next) {
     const header = c.req.header("authorization") ?? "";
     const supplied = /^Bearer +(\S+) *$/i.exec(header)?.[1];
     const { config, log } = c.var.deps;
-    if (!supplied || !await sameSecret(supplied, config.adminApiKey)) {
+    let accepted = false;
+    for (const key of secretList(config.adminApiKey)) {
+      if (supplied && await sameSecret(supplied, key)) accepted = true;
+    }
+    if (!accepted) {
       log("warn", "api_unauthorized", {
         method: c.req.method,
         path: c.req.path,
