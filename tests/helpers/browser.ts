@@ -137,6 +137,8 @@ export async function fillConnect(
     username?: string;
   },
 ): Promise<void> {
+  // The form may still be loading (an iframe, under load): `count()` does not wait.
+  await frame.locator("input[name=username]").waitFor();
   if (form.provider) {
     const select = frame.locator("select[name=provider_id]");
     if (await select.count()) await select.selectOption(form.provider);
