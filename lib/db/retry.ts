@@ -12,8 +12,16 @@
  */
 import { StoreBusy, WriteConflict } from "./errors.ts";
 
-/** How many times a transient error is retried before {@linkcode StoreBusy}. */
-export const TRANSIENT_ATTEMPTS = 12;
+/**
+ * How many times a transient error is retried before {@linkcode StoreBusy}. With
+ * {@linkcode TRANSIENT_CAP_MS} that is about 2.5 s of waiting at worst: a burst of
+ * hundreds of concurrent callbacks over four processes on one file (the soak) kept
+ * reads locked for longer than the 0.3 s that 12 attempts at 40 ms allowed, and a
+ * person should wait a moment rather than see "busy".
+ */
+export const TRANSIENT_ATTEMPTS = 30;
+/** The longest single backoff between transient retries. */
+export const TRANSIENT_CAP_MS = 100;
 /** How many read-decide-commit rounds before {@linkcode WriteConflict}. */
 export const DECIDE_ATTEMPTS = 40;
 
@@ -58,7 +66,7 @@ export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
       if (!isTransient(err)) throw err;
       if (attempt + 1 >= TRANSIENT_ATTEMPTS) throw new StoreBusy(err);
       retryStats.transient++;
-      await backoff(attempt);
+      await backoff(attempt, TRANSIENT_CAP_MS);
     }
   }
 }

@@ -366,3 +366,9 @@ export async function shoot(request: Promise<Response>): Promise<Shot> {
     return { ok: false, error: err instanceof Error ? err.message : "error" };
   }
 }
+
+/** What the portal processes logged as errors, for a failure message. */
+export function serverErrors(cluster: Cluster): string {
+  return cluster.portalLines()
+    .filter((l) => /"level":"error"|error:/i.test(l)).slice(-10).join("\n");
+}

@@ -18,6 +18,7 @@ import {
   mintLink,
   type Proc,
   sameBrowserOn,
+  serverErrors,
   shoot,
   type Shot,
   signIn,
@@ -32,12 +33,14 @@ const PROCESSES = SCALE > 1 ? 4 : 2;
 const PER_PROCESS = scaled(25);
 
 /** Fails unless every answer is a redirect or a 4xx page: no 5xx, no dropped request. */
-function assertPages(shots: Shot[]) {
+function assertPages(cluster: Cluster, shots: Shot[]) {
   for (const [i, shot] of shots.entries()) {
     assert.ok(shot.ok, `request ${i} failed: ${!shot.ok && shot.error}`);
     assert.ok(
       shot.status === 303 || (shot.status >= 400 && shot.status < 500),
-      `request ${i} answered ${shot.status}: ${shot.text.slice(0, 300)}`,
+      `request ${i} answered ${shot.status}: ${
+        shot.text.match(/<title>([^<]*)/)?.[1] ?? shot.text.slice(0, 200)
+      }\n${serverErrors(cluster)}`,
     );
     assertNoInternals(shot.text);
   }
@@ -105,7 +108,7 @@ Deno.test("[reliability] portal processes on one KV file: concurrent callbacks f
         );
         await record("callbacks_raced", runs);
         await record("processes", PROCESSES);
-        assertPages(shots);
+        assertPages(cluster, shots);
         answers.push(...shots.map((s) => s.ok ? s.text : ""));
         assert.ok(shots.some((s) => s.ok && s.status === 303));
 
@@ -157,7 +160,7 @@ Deno.test("[reliability] portal processes on one KV file: concurrent callbacks f
           ),
         );
         await record("callbacks_raced", shots.length);
-        assertPages(shots);
+        assertPages(cluster, shots);
         answers.push(...shots.map((s) => s.ok ? s.text : ""));
         const statuses = shots.map((s) => s.ok ? s.status : 0);
         assert.equal(
@@ -234,7 +237,7 @@ Deno.test("[reliability] portal processes on one KV file: concurrent callbacks f
           callbacks.map((url, i) => shoot(on(i % 2 ? B : A).get(url))),
         );
         await record("callbacks_raced", runs);
-        assertPages(shots);
+        assertPages(cluster, shots);
         answers.push(...shots.map((s) => s.ok ? s.text : ""));
         const after = await api(
           cluster,
@@ -276,7 +279,7 @@ Deno.test("[reliability] portal processes on one KV file: concurrent callbacks f
           ),
         );
         await record("callbacks_raced", callbacks.length);
-        assertPages(shots);
+        assertPages(cluster, shots);
         answers.push(...shots.map((s) => s.ok ? s.text : ""));
         const owned = [];
         for (const who of ["acme", "beta"]) {
@@ -333,7 +336,7 @@ Deno.test("[reliability] rate limits are one budget across processes", async () 
           ),
       ),
     );
-    assertPages(starts);
+    assertPages(cluster, starts);
     const started = starts.filter((s) => s.ok && s.status === 303);
     const refused = starts.filter((s) => s.ok && s.status === 429);
     assert.equal(started.length, 5, starts.map((s) => s.ok && s.status).join());
@@ -359,7 +362,7 @@ Deno.test("[reliability] rate limits are one budget across processes", async () 
           ),
       ),
     );
-    assertPages(redeemed);
+    assertPages(cluster, redeemed);
     const codes = redeemed.map((s) => s.ok ? s.status : 0);
     assert.equal(codes.filter((c) => c === 303).length, 5, `${codes}`);
     assert.equal(codes.filter((c) => c === 429).length, 5, `${codes}`);

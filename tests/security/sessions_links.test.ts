@@ -165,6 +165,21 @@ Deno.test("[security] SSRF: only the Finch gateway makes outbound requests, to t
   assert.match(finch, /baseURL: options\.baseUrl/);
 });
 
+Deno.test("[security] XSS: the only raw HTML written is the page body Preact rendered", async () => {
+  const raw: string[] = [];
+  for (const dir of ["lib", "routes", "components", "islands"]) {
+    for await (const file of walk(`${ROOT}${dir}`)) {
+      const text = await Deno.readTextFile(file);
+      for (const m of text.matchAll(/dangerouslySetInnerHTML=\{\{[^}]*\}\}/g)) {
+        raw.push(`${file.slice(ROOT.length)}: ${m[0]}`);
+      }
+    }
+  }
+  assert.deepEqual(raw, [
+    "components/Layout.tsx: dangerouslySetInnerHTML={{ __html: props.bodyHtml }}",
+  ]);
+});
+
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
