@@ -27,6 +27,10 @@ export type { AppDeps };
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const connectOrigin = new URL(deps.config.finch.connectUrl).origin;
+  // Provider logos come from Finch (https), or from a simulator on plain http.
+  const finchOrigin = deps.config.finch.baseUrl
+    ? new URL(deps.config.finch.baseUrl).origin
+    : null;
 
   app.use(async function provideDeps(c, next) {
     c.set("deps", deps);
@@ -46,7 +50,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       defaultSrc: ["'none'"],
       scriptSrc: [NONCE],
       styleSrc: ["'self'"],
-      imgSrc: ["'self'", "data:", "https:"],
+      imgSrc: [
+        "'self'",
+        "data:",
+        "https:",
+        ...(finchOrigin ? [finchOrigin] : []),
+      ],
       connectSrc: ["'self'"],
       // Finch Connect opens in an iframe from its own origin (the simulator in demo mode).
       frameSrc: [connectOrigin],
