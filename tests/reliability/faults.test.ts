@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { applyStatus } from "../../lib/db/connections.ts";
 import { createFinchGateway } from "../../lib/finch.ts";
+import { PROVIDERS_BUDGET_MS } from "../../lib/views.ts";
 import {
   REFRESH_LEASE_MS,
   STATUS_STALE_AFTER_MS,
@@ -23,6 +24,7 @@ import {
   embeddedMessage,
   errorPage,
   latestSimToken,
+  startRedirect,
   stored,
   storedToken,
   withPortal,
@@ -302,19 +304,34 @@ Deno.test("[reliability] a provider list that never arrives costs a page a momen
     }),
   }, async (t) => {
     const client = await t.signedIn("acme");
-    const started = performance.now();
-    const res = await Promise.race([
-      client.connect({ company_name: "Acme, Inc." }),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("still waiting after 6 s")), 6_000)
-      ),
-    ]);
+    // Each page waits for the list at most its budget; Finch's timeout would be 20 s.
+    const timed = async <T>(what: string, work: Promise<T>): Promise<T> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = PROVIDERS_BUDGET_MS + 3_000;
+      try {
+        return await Promise.race([
+          work,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject(new Error(`${what}: still waiting after ${limit} ms`)),
+              limit,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const url = await timed("start", startRedirect(client));
+    const callback = await client.authorize(url, {
+      company_name: "Acme, Inc.",
+    });
+    const res = await timed("callback", client.get(callback));
     assert.equal(res.status, 303);
-    const page = await client.page();
+    const page = await timed("page", client.page());
     assert.equal(page.status, 200);
     assert.match(page.html, /Acme, Inc\./);
-    // Three pages (the list twice, the callback once) within a few budgets.
-    assert.ok(performance.now() - started < 6_000);
     await record("faults_injected", 3);
   });
 });
