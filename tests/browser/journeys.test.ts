@@ -165,10 +165,13 @@ Deno.test("[browser] journeys with JavaScript on: embedded Connect and the disco
       company: "Globex Corporation",
       username: "payroll.admin@globex.example",
     });
-    await page.getByText("refreshed it instead of adding a second one").waitFor();
+    await page.getByText("refreshed it instead of adding a second one")
+      .waitFor();
     assert.equal(await page.locator("li.card").count(), 2);
     assert.equal(
-      await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed),
+      await page.evaluate(() =>
+        (globalThis as unknown as { stayed?: boolean }).stayed
+      ),
       true,
       "still no page load",
     );
@@ -187,7 +190,10 @@ Deno.test("[browser] journeys with JavaScript on: embedded Connect and the disco
     await dialog.getByRole("button", { name: "Disconnect" }).click();
     await page.getByText("Finch revoked every access token").waitFor();
     assert.equal(await page.locator("li.card").count(), 1);
-    assert.equal(await page.locator("li.card", { hasText: "Globex Corporation" }).count(), 0);
+    assert.equal(
+      await page.locator("li.card", { hasText: "Globex Corporation" }).count(),
+      0,
+    );
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
