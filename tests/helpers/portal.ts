@@ -57,8 +57,19 @@ export async function testPortal(
       ...options.sim,
     },
   });
-  const fetch = (path: string, init?: RequestInit) =>
-    portal.fetch(new Request(new URL(path, BASE), init));
+  // Every answer the portal gives a test is kept, so that close() can prove no access
+  // token ever left the server (invariant 3) across the whole suite.
+  const answers: Promise<string>[] = [];
+  const fetch = async (path: string, init?: RequestInit) => {
+    const url = new URL(path, BASE);
+    const res = await portal.fetch(new Request(url, init));
+    if (mayCarryToken(url.pathname)) return res;
+    const headers = [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
+    answers.push(
+      res.clone().text().then((body) => `${headers}\n${body}`, () => headers),
+    );
+    return res;
+  };
   const self: TestPortal = {
     portal,
     kv,
@@ -80,11 +91,30 @@ export async function testPortal(
       return client;
     },
     async close() {
+      const tokens = Object.keys(portal.sim?.store.data.tokens ?? {});
+      const seen = [...await Promise.all(answers), ...logs];
       await portal.close();
       if (!options.kv) kv.close();
+      for (const token of tokens) {
+        const leak = seen.find((text) => text.includes(token));
+        if (leak) {
+          throw new Error(
+            `an access token left the server:\n${leak.slice(0, 500)}`,
+          );
+        }
+      }
     },
   };
   return self;
+}
+
+/**
+ * The two places a token may legitimately appear: Finch's own API (the simulator, at
+ * /sim) and the integrator's token route.
+ */
+function mayCarryToken(path: string): boolean {
+  return path.startsWith("/sim/") ||
+    /^\/api\/connections\/[^/]+\/token$/.test(path);
 }
 
 /** What a person fills in on the simulator's Connect page. */
