@@ -5,7 +5,8 @@
 import { type Browser, chromium, type Page } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
-import { type BootOptions, bootPortal, type Portal } from "../../lib/boot.ts";
+import type { Portal } from "../../lib/boot.ts";
+import { testPortal } from "./portal.ts";
 import { upsertCustomer } from "../../lib/db/customers.ts";
 import { createPortalLink } from "../../lib/links.ts";
 
@@ -40,7 +41,7 @@ export interface ServedPortal {
 
 /** Serves a demo-mode portal on 127.0.0.1 with a free port. */
 export async function servePortal(
-  options: Partial<BootOptions> = {},
+  options: Parameters<typeof testPortal>[0] = {},
 ): Promise<ServedPortal> {
   let handler: (req: Request) => Promise<Response> = () =>
     Promise.resolve(new Response("starting", { status: 503 }));
@@ -49,38 +50,28 @@ export async function servePortal(
     (req) => handler(req),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
-  const kv = await Deno.openKv(":memory:");
-  const logs: string[] = [];
-  const portal = await bootPortal({
+  // The same harness as the in-process tests, so the same no-token-leaves check applies.
+  const t = await testPortal({
     ...options,
-    env: { PUBLIC_URL: url, KV_PATH: ":memory:", ...options.env },
-    kv,
-    log: (level, event, fields) =>
-      logs.push(JSON.stringify({ level, event, ...fields })),
-    sim: {
-      webhookRetryDelaysMs: [0, 5, 10],
-      initialSyncDelayMs: null,
-      ...options.sim,
-    },
+    env: { PUBLIC_URL: url, ...options.env },
   });
-  handler = portal.fetch;
+  handler = (req) => t.fetch(req);
   return {
     url,
-    portal,
-    kv,
-    logs,
+    portal: t.portal,
+    kv: t.kv,
+    logs: t.logs,
     async link(customerId = "acme", name = "Acme Inc.") {
-      await upsertCustomer(kv, {
+      await upsertCustomer(t.kv, {
         id: customerId,
         name,
         email: `hr@${customerId}.example`,
       });
-      return (await createPortalLink(portal.deps, customerId)).url;
+      return (await createPortalLink(t.portal.deps, customerId)).url;
     },
     async close() {
       await server.shutdown();
-      await portal.close();
-      kv.close();
+      await t.close();
     },
   };
 }

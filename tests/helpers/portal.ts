@@ -25,8 +25,10 @@ export interface TestPortal {
   kv: Deno.Kv;
   /** Every log line the app wrote, as JSON text. */
   logs: string[];
+  /** The portal's PUBLIC_URL. */
+  url: string;
   /** A request through the root handler (simulator included); relative paths allowed. */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  fetch(input: string | Request, init?: RequestInit): Promise<Response>;
   /** A browser-like client with its own cookie jar. */
   client(): Client;
   /** Creates a customer and returns a client already signed in through a portal link. */
@@ -40,10 +42,11 @@ export async function testPortal(
 ): Promise<TestPortal> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   const logs: string[] = [];
+  const base = options.env?.PUBLIC_URL ?? BASE;
   const portal = await bootPortal({
     ...options,
     env: {
-      PUBLIC_URL: BASE,
+      PUBLIC_URL: base,
       KV_PATH: ":memory:",
       ...GENEROUS_RATE_LIMITS,
       ...options.env,
@@ -60,9 +63,12 @@ export async function testPortal(
   // Every answer the portal gives a test is kept, so that close() can prove no access
   // token ever left the server (invariant 3) across the whole suite.
   const answers: Promise<string>[] = [];
-  const fetch = async (path: string, init?: RequestInit) => {
-    const url = new URL(path, BASE);
-    const res = await portal.fetch(new Request(url, init));
+  const fetch = async (input: string | Request, init?: RequestInit) => {
+    const request = typeof input === "string"
+      ? new Request(new URL(input, base), init)
+      : input;
+    const url = new URL(request.url);
+    const res = await portal.fetch(request);
     if (mayCarryToken(url.pathname)) return res;
     const headers = [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
     answers.push(
@@ -74,8 +80,9 @@ export async function testPortal(
     portal,
     kv,
     logs,
+    url: base,
     fetch,
-    client: () => new Client(fetch),
+    client: () => new Client(fetch, base),
     async signedIn(customerId = "acme", name = "Acme Inc.") {
       await upsertCustomer(kv, {
         id: customerId,
@@ -83,7 +90,7 @@ export async function testPortal(
         email: `hr@${customerId}.example`,
       });
       const link = await createPortalLink(portal.deps, customerId);
-      const client = new Client(fetch);
+      const client = new Client(fetch, base);
       const res = await client.get(link.url);
       if (res.status !== 303) {
         throw new Error(`portal link answered ${res.status}`);
@@ -136,6 +143,7 @@ export class Client {
       path: string,
       init?: RequestInit,
     ) => Promise<Response>,
+    private readonly origin: string = BASE,
   ) {}
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -172,7 +180,7 @@ export class Client {
     return this.request(path, {
       method: "POST",
       headers: {
-        origin: BASE,
+        origin: this.origin,
         "content-type": "application/x-www-form-urlencoded",
         ...headers,
       },
@@ -183,7 +191,11 @@ export class Client {
   postJson(path: string, body: unknown, headers: HeadersInit = {}) {
     return this.request(path, {
       method: "POST",
-      headers: { origin: BASE, "content-type": "application/json", ...headers },
+      headers: {
+        origin: this.origin,
+        "content-type": "application/json",
+        ...headers,
+      },
       body: JSON.stringify(body),
     });
   }

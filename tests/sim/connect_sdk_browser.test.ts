@@ -8,21 +8,11 @@
 import assert from "node:assert/strict";
 import * as esbuild from "esbuild";
 import Finch from "@tryfinch/finch-api";
-import { chromium } from "playwright-core";
 import { Hono } from "hono";
 import { createSimulator, type Simulator } from "../../sim/app.ts";
 import { CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET } from "./helpers.ts";
+import { launchBrowser } from "../helpers/browser.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
 
 /** Finch's Connect SDK bundled for the browser; its `react` import is served by Preact. */
@@ -106,10 +96,7 @@ Deno.test("[sim browser] Finch's Connect SDK completes against the simulator", a
     baseURL: simServer.origin,
     maxRetries: 0,
   });
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await launchBrowser();
   try {
     await Deno.mkdir(SCREENSHOTS, { recursive: true });
     const context = await browser.newContext({
@@ -257,10 +244,7 @@ Deno.test("[sim browser] mounted under /sim: the SDK works with connectUrl = the
     baseURL: `${server.origin}/sim`,
     maxRetries: 0,
   });
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     const session = await client.connect.sessions.new({
