@@ -17,6 +17,7 @@
  * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
  * | `["rate_limits", rule, subject, window_start_ms]` | count, with `expireIn` | a rate limit's fixed-window counter (lib/http/rate_limit.ts) |
+ * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/status.ts) |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -122,3 +123,12 @@ export const rateLimitKey = (
   subject: string,
   window_start_ms: number,
 ): Deno.KvKey => ["rate_limits", rule, subject, window_start_ms];
+
+/**
+ * The short lease that lets one page view refresh a connection's status
+ * (lib/flows/status.ts). @example `statusRefreshLeaseKey("conn_1")`
+ */
+export const statusRefreshLeaseKey = (connection_id: string): Deno.KvKey => [
+  "status_refresh_leases",
+  connection_id,
+];

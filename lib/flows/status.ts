@@ -25,6 +25,7 @@ import {
   getAccessToken,
   updateConnection,
 } from "../db/connections.ts";
+import { statusRefreshLeaseKey } from "../db/keys.ts";
 import { type Connection, ConnectionStatus } from "../db/schemas.ts";
 import { AppError } from "../errors.ts";
 import { type FinchGateway, FinchTokenRevoked } from "../finch.ts";
@@ -236,15 +237,6 @@ interface Lease {
   until: string;
 }
 
-/**
- * The per-connection refresh lease. Not in db/keys.ts because it is no record, only a
- * short-lived marker owned by this module.
- */
-const leaseKey = (connection_id: string): Deno.KvKey => [
-  "status_refresh_leases",
-  connection_id,
-];
-
 /** Refreshes still running after their page rendered, per KV store (for tests). */
 const running = new WeakMap<Deno.Kv, Set<Promise<unknown>>>();
 
@@ -321,7 +313,7 @@ async function takeLease(
   connection_id: string,
   leaseMs: number,
 ): Promise<boolean> {
-  const key = leaseKey(connection_id);
+  const key = statusRefreshLeaseKey(connection_id);
   const entry = await deps.kv.get<Lease>(key);
   const now = deps.now();
   // KV expiry is lazy: a lease past its time counts as absent.
