@@ -83,6 +83,16 @@ export function formatDate(iso: string | null): string {
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
 }
 
+/** "Nov 21, 2026, 11:43 UTC": a moment, for receipts. */
+export function formatDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "Unknown";
+  const time = `${String(d.getUTCHours()).padStart(2, "0")}:${
+    String(d.getUTCMinutes()).padStart(2, "0")
+  }`;
+  return `${formatDate(iso)}, ${time} UTC`;
+}
+
 /** "company directory" → "Company, Directory". */
 export function productWords(products: readonly string[]): string[] {
   return products.map((p) =>

@@ -40,6 +40,7 @@ import {
   DEFAULT_RATE_LIMITS,
   enforceRateLimits,
 } from "../lib/http/rate_limit.ts";
+import { formatDateTime } from "../components/status.ts";
 import { Island } from "../lib/islands.tsx";
 import { verifyLinkToken } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
@@ -242,14 +243,9 @@ export function portalRoutes(): Hono<AppEnv> {
       receipt.connection,
       await loadProviders(c.var.deps),
     );
-    const company = view.company_name ?? "your company";
     await setFlash(c, {
       kind: "success",
-      message: `Disconnected ${view.provider_name} for ${company}. ` +
-        (receipt.revokedUpstream
-          ? "Finch revoked every access token of this connection and data sharing has stopped."
-          : "Finch had already revoked this connection; its stored access was deleted.") +
-        ` (${new Date(receipt.disconnectedAt).toUTCString()})`,
+      message: disconnectReceipt(view, receipt),
     });
     return c.redirect("/connections", 303);
   });
@@ -322,6 +318,24 @@ function formBodyLimit(): MiddlewareHandler<AppEnv> {
     if (c.req.raw.bodyUsed) return await next();
     return await limit(c, next);
   };
+}
+
+/** What a disconnect did, in words: the receipt the employer sees. */
+function disconnectReceipt(
+  view: ReturnType<typeof connectionView>,
+  receipt: { revokedUpstream: boolean; disconnectedAt: string },
+): string {
+  const company = view.company_name ?? "your company";
+  const entities = view.entities.length > 1
+    ? ` It covered ${
+      view.entities.map((e) => e.name ?? "an unnamed entity").join(", ")
+    }.`
+    : "";
+  const revoked = receipt.revokedUpstream
+    ? "Finch revoked every access token of this connection and data sharing has stopped"
+    : "Finch had already ended this connection; the access stored here was deleted";
+  return `${view.provider_name} for ${company} is disconnected: ${revoked} ` +
+    `(${formatDateTime(receipt.disconnectedAt)}).${entities}`;
 }
 
 function actor(c: Context<AppEnv>): Actor {
