@@ -118,6 +118,7 @@ Deno.test("[browser] a reauth webhook shows Reconnect; reconnecting in embedded 
     await page.locator("[data-island][data-hydrated]").waitFor({
       state: "attached",
     });
+    await assertAccessible(page);
 
     await card.getByRole("button", { name: "Reconnect" }).click();
     const iframe = page.locator("#finch-connect-iframe");
@@ -130,6 +131,8 @@ Deno.test("[browser] a reauth webhook shows Reconnect; reconnecting in embedded 
       0,
     );
     assert.equal(await card.getAttribute("data-connection-id"), id);
+    await page.getByText("reconnected and working again").waitFor();
+    await assertAccessible(page);
     const stored = await listConnections(served.kv, "acme");
     assert.equal(stored.values.length, 1);
     assert.equal(stored.values[0].status, "connected");
