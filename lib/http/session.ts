@@ -12,6 +12,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
+import { matchedRoutes } from "hono/route";
 import { AppError } from "../errors.ts";
 import { getPortalSession } from "../db/portal_sessions.ts";
 import type { AppEnv } from "./env.ts";
@@ -74,6 +75,11 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
         new URL((c as Context<AppEnv>).var.deps.config.publicUrl).origin,
   });
   return async function requireSession(c, next) {
+    // A path no route answers is a 404 for everyone: no session or form token needed.
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (!matchedRoutes(c).some((route) => route.method === method)) {
+      return await next();
+    }
     const { kv, config } = c.var.deps;
     const token = getCookie(c, sessionCookieName(config.publicUrl));
     const now = new Date(c.var.deps.now());

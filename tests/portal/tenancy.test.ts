@@ -194,3 +194,27 @@ Deno.test("[portal] names holding markup render escaped on the page and the card
     await t.close();
   }
 });
+
+Deno.test("[portal] a path no route answers is a 404, with or without a session or form token", async () => {
+  const t = await testPortal();
+  try {
+    const client = await t.signedIn();
+    for (
+      const res of [
+        await client.postForm("/connections//reauth", {}),
+        await client.postForm("/connections/abc/nothing", {}),
+        await client.get("/connections/a/b/c"),
+        await t.client().postForm("/connections/abc/nothing", {}),
+      ]
+    ) {
+      assert.equal(res.status, 404);
+      assert.match(await res.text(), /Page not found/);
+    }
+    // Real routes still insist on both.
+    const refused = await client.postForm("/connections/new", {});
+    assert.equal(refused.status, 403);
+    await refused.body?.cancel();
+  } finally {
+    await t.close();
+  }
+});
