@@ -10,12 +10,10 @@ import type { Page } from "playwright-core";
 import { getAccessToken, listConnections } from "../../lib/db/connections.ts";
 import {
   assertAccessible,
-  browserTest,
   fillConnect,
-  launchBrowser,
+  portalBrowserTest,
   screenshot,
   type ServedPortal,
-  servePortal,
 } from "../helpers/browser.ts";
 
 /** Flips the customer's only connection to `reauth` the way Finch's sandbox does. */
@@ -54,99 +52,81 @@ async function expectReconnect(page: Page) {
   await card.getByRole("button", { name: "Reconnect" }).waitFor();
 }
 
-browserTest(
+portalBrowserTest(
   "[browser] a reauth webhook shows Reconnect; reconnecting (JavaScript off) restores it",
-  async () => {
-    const served = await servePortal();
-    const browser = await launchBrowser();
-    try {
-      const context = await browser.newContext({ javaScriptEnabled: false });
-      const page = await context.newPage();
-      await page.goto(await served.link("acme", "Acme Inc."));
-      await page.getByLabel("Payroll or HR system").selectOption("gusto");
-      await page.getByRole("button", { name: "Connect payroll" }).click();
-      await fillConnect(page, { company: "Acme, Inc." });
-      await page.waitForURL(/\/connections$/);
-      const card = page.locator("li.card");
-      await card.locator(".badge", { hasText: "Connected" }).waitFor();
-      assert.equal(
-        await card.getByRole("button", { name: "Reconnect" }).count(),
-        0,
-      );
+  { javaScriptEnabled: false },
+  async (served, page) => {
+    await page.goto(await served.link("acme", "Acme Inc."));
+    await page.getByLabel("Payroll or HR system").selectOption("gusto");
+    await page.getByRole("button", { name: "Connect payroll" }).click();
+    await fillConnect(page, { company: "Acme, Inc." });
+    await page.waitForURL(/\/connections$/);
+    const card = page.locator("li.card");
+    await card.locator(".badge", { hasText: "Connected" }).waitFor();
+    assert.equal(
+      await card.getByRole("button", { name: "Reconnect" }).count(),
+      0,
+    );
 
-      const id = await flipToReauth(served);
-      await expectReconnect(page);
-      await assertAccessible(page, { scriptsOff: true });
-      await screenshot(page, "31-reauth-needed");
+    const id = await flipToReauth(served);
+    await expectReconnect(page);
+    await assertAccessible(page, { scriptsOff: true });
+    await screenshot(page, "31-reauth-needed");
 
-      await card.getByRole("button", { name: "Reconnect" }).click();
-      assert.match(page.url(), /\/sim\/authorize\?session=/);
-      await fillConnect(page, { company: "Acme, Inc." });
-      await page.waitForURL(/\/connections$/);
-      await card.locator(".badge", { hasText: "Connected" }).waitFor();
-      assert.equal(
-        await card.getByRole("button", { name: "Reconnect" }).count(),
-        0,
-      );
-      assert.equal(await page.locator("li.card").count(), 1);
-      assert.equal(await card.getAttribute("data-connection-id"), id);
-      await screenshot(page, "32-reconnected");
-      await context.close();
-    } finally {
-      await browser.close();
-      await served.close();
-    }
+    await card.getByRole("button", { name: "Reconnect" }).click();
+    assert.match(page.url(), /\/sim\/authorize\?session=/);
+    await fillConnect(page, { company: "Acme, Inc." });
+    await page.waitForURL(/\/connections$/);
+    await card.locator(".badge", { hasText: "Connected" }).waitFor();
+    assert.equal(
+      await card.getByRole("button", { name: "Reconnect" }).count(),
+      0,
+    );
+    assert.equal(await page.locator("li.card").count(), 1);
+    assert.equal(await card.getAttribute("data-connection-id"), id);
+    await screenshot(page, "32-reconnected");
   },
 );
 
-browserTest(
+portalBrowserTest(
   "[browser] a reauth webhook shows Reconnect; reconnecting in embedded Connect restores it",
-  async () => {
-    const served = await servePortal();
-    const browser = await launchBrowser();
-    try {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (err) => errors.push(err.message));
-      await page.goto(await served.link("acme", "Acme Inc."));
-      await page.locator("[data-island][data-hydrated]").waitFor({
-        state: "attached",
-      });
-      await page.getByRole("button", { name: "Connect payroll" }).click();
-      const frame = page.frameLocator("#finch-connect-iframe");
-      await fillConnect(frame, { provider: "gusto", company: "Acme, Inc." });
-      const card = page.locator("li.card");
-      await card.locator(".badge", { hasText: "Connected" }).waitFor();
+  {},
+  async (served, page) => {
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(await served.link("acme", "Acme Inc."));
+    await page.locator("[data-island][data-hydrated]").waitFor({
+      state: "attached",
+    });
+    await page.getByRole("button", { name: "Connect payroll" }).click();
+    const frame = page.frameLocator("#finch-connect-iframe");
+    await fillConnect(frame, { provider: "gusto", company: "Acme, Inc." });
+    const card = page.locator("li.card");
+    await card.locator(".badge", { hasText: "Connected" }).waitFor();
 
-      const id = await flipToReauth(served);
-      await expectReconnect(page);
-      await page.locator("[data-island][data-hydrated]").waitFor({
-        state: "attached",
-      });
-      await assertAccessible(page);
+    const id = await flipToReauth(served);
+    await expectReconnect(page);
+    await page.locator("[data-island][data-hydrated]").waitFor({
+      state: "attached",
+    });
+    await assertAccessible(page);
 
-      await card.getByRole("button", { name: "Reconnect" }).click();
-      const iframe = page.locator("#finch-connect-iframe");
-      await iframe.waitFor();
-      await fillConnect(frame, { company: "Acme, Inc." });
-      await iframe.waitFor({ state: "detached" });
-      await card.locator(".badge", { hasText: "Connected" }).waitFor();
-      assert.equal(
-        await card.getByRole("button", { name: "Reconnect" }).count(),
-        0,
-      );
-      assert.equal(await card.getAttribute("data-connection-id"), id);
-      await page.getByText("reconnected and working again").waitFor();
-      await assertAccessible(page);
-      const stored = await listConnections(served.kv, "acme");
-      assert.equal(stored.values.length, 1);
-      assert.equal(stored.values[0].status, "connected");
-      assert.deepEqual(errors, []);
-      await context.close();
-    } finally {
-      await browser.close();
-      await served.close();
-    }
+    await card.getByRole("button", { name: "Reconnect" }).click();
+    const iframe = page.locator("#finch-connect-iframe");
+    await iframe.waitFor();
+    await fillConnect(frame, { company: "Acme, Inc." });
+    await iframe.waitFor({ state: "detached" });
+    await card.locator(".badge", { hasText: "Connected" }).waitFor();
+    assert.equal(
+      await card.getByRole("button", { name: "Reconnect" }).count(),
+      0,
+    );
+    assert.equal(await card.getAttribute("data-connection-id"), id);
+    await page.getByText("reconnected and working again").waitFor();
+    await assertAccessible(page);
+    const stored = await listConnections(served.kv, "acme");
+    assert.equal(stored.values.length, 1);
+    assert.equal(stored.values[0].status, "connected");
+    assert.deepEqual(errors, []);
   },
 );

@@ -2,7 +2,12 @@
  * Real-browser harness: the portal served on a loopback port (demo mode, simulator
  * in-process) and Debian's Chromium driven by playwright-core.
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
 import type { Portal } from "../../lib/boot.ts";
@@ -52,6 +57,28 @@ function browserAvailable(): boolean {
 }
 
 const BROWSER = browserAvailable();
+
+/**
+ * A browser journey: serves a demo-mode portal, opens one page in Chromium with
+ * `context` options (JavaScript off, a phone viewport...), runs `fn`, and closes it all.
+ */
+export function portalBrowserTest(
+  name: string,
+  context: BrowserContextOptions,
+  fn: (served: ServedPortal, page: Page) => Promise<void>,
+): void {
+  browserTest(name, async () => {
+    const served = await servePortal();
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext(context)).newPage();
+      await fn(served, page);
+    } finally {
+      await browser.close();
+      await served.close();
+    }
+  });
+}
 
 /** A test that drives Chromium; ignored, with a hint, where there is none. */
 export function browserTest(
