@@ -35,7 +35,3 @@ export const badRequest = (
   message: string,
   details?: AppError["details"],
 ) => new AppError(400, code, message, details);
-
-/** 404: nothing here, or nothing here for you (the two must look the same). */
-export const notFound = (message = "There is nothing at this address.") =>
-  new AppError(404, "not_found", message, { title: "Page not found" });

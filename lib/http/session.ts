@@ -10,7 +10,7 @@
  * header.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { matchedRoutes } from "hono/route";
 import { AppError } from "../errors.ts";
@@ -36,15 +36,6 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
     secure,
     path: "/",
     maxAge: SESSION_TTL_MS / 1000,
-  });
-}
-
-/** Removes the session cookie (the KV entry expires on its own). */
-export function clearSessionCookie(c: Context<AppEnv>): void {
-  const secure = c.var.deps.config.publicUrl.startsWith("https:");
-  deleteCookie(c, sessionCookieName(c.var.deps.config.publicUrl), {
-    path: "/",
-    secure,
   });
 }
 
