@@ -3,12 +3,12 @@
  * is shared, entities, dates, and the actions that fit the status. Pure, and safe to
  * render in the browser too (the connections board island uses it).
  */
-import type { ConnectionView } from "../lib/views.ts";
+import type { CardView } from "../lib/views.ts";
 import { formatDate, productWords, statusWords } from "./status.ts";
 import { DisconnectButton } from "./DisconnectButton.tsx";
 
 export interface ConnectionCardProps {
-  connection: ConnectionView;
+  connection: CardView;
   csrf: string;
   /** Browser only: intercepts Reconnect to run it in the embedded Connect. */
   onReconnect?: (connectionId: string) => void;

@@ -6,10 +6,10 @@
  */
 import { useRef, useState } from "preact/hooks";
 import { ConnectionCard } from "../components/ConnectionCard.tsx";
-import type { ConnectionView } from "../lib/views.ts";
+import type { CardView } from "../lib/views.ts";
 
 export interface ConnectionsBoardProps {
-  connections: ConnectionView[];
+  connections: CardView[];
   csrf: string;
   providers: { id: string; name: string }[];
   /** Finch Connect's origin for the SDK (the simulator in demo mode). */
@@ -67,7 +67,7 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
         { code, state },
         props.csrf,
       );
-      const view = data.connection as ConnectionView;
+      const view = data.connection as CardView;
       setItems((
         list,
       ) => [

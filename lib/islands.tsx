@@ -2,13 +2,16 @@
  * Islands, the small way: the only client code the portal ships.
  *
  * On the server, `<Island name props>` renders the component in place, wrapped in
- * `<div data-island data-props>`, and records on the current render that the page needs
- * the client script. In the browser, `islands/client.ts` finds each marker, looks the
- * name up in its registry and hydrates it. Pages that render no island therefore ship
- * no `<script>` at all.
+ * `<div data-island>` right after a JSON data block holding its props, and records on
+ * the current render that the page needs the client script. In the browser,
+ * `islands/client.ts` finds each marker, looks the name up in its registry and hydrates
+ * it. Pages that render no island therefore ship no `<script>` at all.
  *
- * Props cross to the browser as JSON in an attribute that preact-render-to-string
- * escapes; they must be plain data and never hold a secret.
+ * Props cross as JSON in a `<script type="application/json">` block: a data block,
+ * which browsers never run (so CSP needs no nonce for it), and a third fewer bytes than
+ * the same JSON escaped into an attribute. `<`, `>` and `&` are written `\u003c`,
+ * `\u003e` and `\u0026`, so nothing in the data can close the block. Props must be
+ * plain data and never hold a secret.
  */
 import type { ComponentChildren, FunctionComponent, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
@@ -46,9 +49,20 @@ export function Island<N extends IslandName>(
   if (current) current.hydrate = true;
   // deno-lint-ignore no-explicit-any
   const Component = islands[name] as FunctionComponent<any>;
+  const json = JSON.stringify(props).replace(
+    /[<>&]/g,
+    (ch) => `\\u00${ch.charCodeAt(0).toString(16)}`,
+  );
   return (
-    <div data-island={name} data-props={JSON.stringify(props)} class="island">
-      <Component {...props} />
-    </div>
+    <>
+      <script
+        type="application/json"
+        data-island-props={name}
+        dangerouslySetInnerHTML={{ __html: json }}
+      />
+      <div data-island={name} class="island">
+        <Component {...props} />
+      </div>
+    </>
   );
 }

@@ -43,7 +43,7 @@ import {
 import { formatDateTime } from "../components/status.ts";
 import { Island } from "../lib/islands.tsx";
 import { verifyLinkToken } from "../lib/links.ts";
-import { connectionView, loadProviders } from "../lib/views.ts";
+import { cardView, connectionView, loadProviders } from "../lib/views.ts";
 import { outcomeMessage } from "../lib/flows/messages.ts";
 
 const PAGE_SIZE = 20;
@@ -144,7 +144,9 @@ export function portalRoutes(): Hono<AppEnv> {
       <Island
         name="ConnectionsBoard"
         props={{
-          connections: page.values.map((v) => connectionView(v, providers)),
+          connections: page.values.map((v) =>
+            cardView(connectionView(v, providers))
+          ),
           csrf,
           providers: [...providers.values()].map((p) => ({
             id: p.id,

@@ -82,9 +82,23 @@ export function subresources(
   return found;
 }
 
-/** `<script` tags in `html`, inline ones included. */
+/** `<script` tags in `html` that run, inline ones included (not JSON data blocks). */
 export function scriptTags(html: string): number {
-  return html.match(/<script\b/gi)?.length ?? 0;
+  return (html.match(/<script\b[^>]*>/gi) ?? [])
+    .filter((tag) => !isDataBlock(tag)).length;
+}
+
+/** Bytes of the JSON data blocks (island props) in `html`. */
+export function dataBlockBytes(html: string): number {
+  let bytes = 0;
+  for (const m of html.matchAll(/(<script\b[^>]*>)([\s\S]*?)<\/script>/gi)) {
+    if (isDataBlock(m[1])) bytes += new TextEncoder().encode(m[2]).length;
+  }
+  return bytes;
+}
+
+function isDataBlock(tag: string): boolean {
+  return /\stype="application\/json"/i.test(tag);
 }
 
 /** Preact's runtime alone, bundled like the islands: the floor of any island bundle. */
@@ -220,7 +234,7 @@ export async function weight(_config: BenchConfig): Promise<SectionResult> {
         figure: "HTML of the connections page, 10 connections",
         value: `${kb(htmlBytes.byteLength)} (${
           kb(await gzipSize(htmlBytes))
-        } gzip)`,
+        } gzip), of which the island's props ${kb(dataBlockBytes(html))}`,
         baseline: `${kb(layoutOnly.bytes)} layout only (404 page)`,
         ratio: htmlBytes.byteLength / layoutOnly.bytes,
         bar: "",

@@ -183,6 +183,12 @@ portalBrowserTest(
     await screenshot(page, "13-disconnect-dialog");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "hidden" });
+    // The dialog is gone from the page, and focus is back where the admin left it.
+    await page.locator("dialog").waitFor({ state: "detached" });
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.textContent?.trim()),
+      "Disconnect",
+    );
     await first.getByRole("link", { name: "Disconnect" }).click();
     await dialog.getByRole("button", { name: "Disconnect" }).click();
     await page.getByText("Finch revoked every access token").waitFor();

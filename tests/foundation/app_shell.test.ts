@@ -41,8 +41,10 @@ Deno.test("[shell] security headers on every page; the island script carries the
     const nonce = csp.match(/script-src 'nonce-([^']+)'/)?.[1];
     assert.ok(nonce, csp);
     const html = await res.text();
-    const scripts = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
-    assert.equal(scripts.length, 1, "one script: the island bundle");
+    const tags = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
+    const [data, ...scripts] = tags;
+    assert.match(data, /^<script type="application\/json" data-island-props=/);
+    assert.equal(scripts.length, 1, "one script that runs: the island bundle");
     assert.match(
       scripts[0],
       new RegExp(`nonce="${nonce.replace(/[+/=]/g, "\\$&")}"`),

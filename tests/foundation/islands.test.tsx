@@ -1,0 +1,36 @@
+/**
+ * Island props reach the browser as a JSON data block (lib/islands.tsx): whatever the
+ * data holds, it cannot end the block and start markup of its own.
+ */
+import assert from "node:assert/strict";
+import { Island, renderWithIslands } from "../../lib/islands.tsx";
+
+Deno.test("[shell] island props cross as a JSON block that nothing in them can close", () => {
+  const hostile = {
+    name: `</script><script>alert(1)</script><!-- \u2028 & "quotes"`,
+    nested: [{ deep: "</SCRIPT >" }],
+  };
+  const { html, hydrate } = renderWithIslands(
+    <Island
+      name="ConnectionsBoard"
+      props={{
+        connections: [],
+        csrf: hostile.name,
+        providers: [{ id: "x", name: hostile.nested[0].deep }],
+        connectUrl: "https://connect.example",
+        more: null,
+      }}
+    />,
+  );
+  assert.equal(hydrate, true);
+  const block = html.match(
+    /<script type="application\/json" data-island-props="ConnectionsBoard">([\s\S]*?)<\/script>/i,
+  );
+  assert.ok(block, html.slice(0, 300));
+  assert.doesNotMatch(block[1], /[<>&]/, "no <, > or & survives in the block");
+  const props = JSON.parse(block[1]);
+  assert.equal(props.csrf, hostile.name, "the data round-trips exactly");
+  assert.equal(props.providers[0].name, "</SCRIPT >");
+  // Exactly one script element, and it is the data block: nothing broke out.
+  assert.equal(html.match(/<script\b/gi)?.length, 1);
+});
