@@ -13,7 +13,9 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorPage } from "./components/ErrorPage.tsx";
 import { AppError } from "./lib/errors.ts";
 import type { AppDeps, AppEnv } from "./lib/http/env.ts";
+import { PageCache } from "./lib/http/page_cache.ts";
 import { renderPage } from "./lib/http/render.tsx";
+import { sessionCookieName } from "./lib/http/session.ts";
 import { DbError } from "./lib/db/errors.ts";
 import { SealError } from "./lib/sealing.ts";
 import { apiRoutes } from "./routes/api.ts";
@@ -36,6 +38,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
+  // Outside everything else: a cached page is answered before any other work.
+  const pageCache = deps.pageCache ?? new PageCache(deps.kv, {
+    ttlMs: deps.config.pageCacheMs,
+    cookieName: sessionCookieName(deps.config.publicUrl),
+    now: deps.now,
+  });
+  app.use(
+    "/connections",
+    pageCache.middleware((c) => c.req.query("cursor") ?? ""),
+  );
   // A portal link must not follow the person to the next page as a Referer.
   // hono/secure-headers sets one Referrer-Policy on every answer, after the route set
   // its own, so this runs outside it to have the last word on `/portal/` answers.

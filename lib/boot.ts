@@ -17,6 +17,8 @@ import { resolveConfig, SIM_MOUNT } from "./demo.ts";
 import { createFinchGateway, type FinchGateway } from "./finch.ts";
 import type { AppDeps } from "./http/env.ts";
 import { loadRateLimits } from "./http/rate_limit.ts";
+import { PageCache } from "./http/page_cache.ts";
+import { sessionCookieName } from "./http/session.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { createSealer, parseTokenKeys } from "./sealing.ts";
 import { createSigner } from "./signing.ts";
@@ -128,6 +130,11 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
     signer: await createSigner(config.appSecret),
     sealer: await createSealer(parseTokenKeys(config.tokenKeys)),
     rateLimits: loadRateLimits(options.env),
+    pageCache: new PageCache(kv, {
+      ttlMs: config.pageCacheMs,
+      cookieName: sessionCookieName(config.publicUrl),
+      now,
+    }),
   };
   const app = createApp(deps);
   root.route("/", app);

@@ -64,6 +64,8 @@ const EnvSchema = z.object({
     ).optional(),
   ),
   TOKEN_KEYS: optional,
+  // Life of a cached page (lib/http/page_cache.ts); 0 turns the cache off.
+  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 /**
@@ -108,6 +110,8 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   readonly appSecret: string | undefined;
   readonly tokenKeys: string | undefined;
+  /** How long a rendered page may be served again (ms, 0 = never); see page_cache.ts. */
+  readonly pageCacheMs: number;
 }
 
 /** A config whose secrets and Finch credentials are all present (see lib/demo.ts). */
@@ -183,5 +187,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminApiKey: e.ADMIN_API_KEY,
     appSecret: e.APP_SECRET,
     tokenKeys: e.TOKEN_KEYS,
+    pageCacheMs: e.PAGE_CACHE_MS,
   });
 }

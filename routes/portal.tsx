@@ -27,6 +27,7 @@ import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import { refreshStaleStatuses } from "../lib/flows/status.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import { setFlash, takeFlash } from "../lib/http/flash.ts";
+import { cachePage } from "../lib/http/page_cache.ts";
 import { renderPage } from "../lib/http/render.tsx";
 import {
   csrfToken,
@@ -139,6 +140,8 @@ export function portalRoutes(): Hono<AppEnv> {
       csrfToken(c),
       takeFlash(c),
     ]);
+    // Served again for a moment to this session alone (lib/http/page_cache.ts).
+    cachePage(c);
     return renderPage(
       c,
       <Island

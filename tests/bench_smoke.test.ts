@@ -12,6 +12,7 @@ import { benchSecrets, seedStore } from "../bench/lib/seed.ts";
 import { parseWrk } from "../bench/lib/wrk.ts";
 import { connect } from "../bench/sections/connect.ts";
 import {
+  dataBlockBytes,
   gzipSize,
   scriptTags,
   subresources,
@@ -89,7 +90,10 @@ Deno.test("bench: weight finds subresources and scripts", async () => {
     { url: "/a.js?x=1&y=2", kind: "script" },
     { url: "/l.svg", kind: "image" },
   ]);
-  assert.equal(scriptTags(html), 2);
+  // The JSON data block is island props, not a script that runs.
+  assert.equal(scriptTags(html), 1);
+  assert.equal(scriptTags(`${html}<script>run()</script>`), 2);
+  assert.equal(dataBlockBytes(html), 2);
   assert.ok(await gzipSize(new Uint8Array(10_000)) < 100);
 });
 

@@ -33,6 +33,7 @@ import {
   customerKey,
 } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
+import { customerChanged } from "./changes.ts";
 import { decideLoop, retryTransient } from "./retry.ts";
 import {
   Connection,
@@ -213,7 +214,7 @@ export async function storeConnection(
     token: connectionTokenKey(connection_id),
   };
 
-  return await decideLoop<StoreResult>(
+  const result = await decideLoop<StoreResult>(
     `store connection ${connection_id}`,
     async () => {
       const now = iso(options.now ?? new Date());
@@ -266,6 +267,8 @@ export async function storeConnection(
       return { commit: () => op, result };
     },
   );
+  customerChanged(kv, customer_id);
+  return result;
 }
 
 /**
@@ -319,7 +322,7 @@ export async function replaceConnection(
     attempt: connectAttemptKey(customer_id),
   };
 
-  return await decideLoop<ReplaceResult>(
+  const result = await decideLoop<ReplaceResult>(
     `replace connection ${old.connection_id}`,
     async () => {
       const now = iso(options.now ?? new Date());
@@ -386,6 +389,8 @@ export async function replaceConnection(
       };
     },
   );
+  customerChanged(kv, customer_id);
+  return result;
 }
 
 /**
@@ -410,7 +415,7 @@ export async function updateConnection(
   options: { now?: Date } = {},
 ): Promise<Connection> {
   const p = parse(ConnectionPatch, patch, "connection patch");
-  return await decideLoop<Connection>(
+  const result = await decideLoop<Connection>(
     `update connection ${connection_id}`,
     async () => {
       const entry = await getEntry(kv, customer_id, connection_id);
@@ -465,6 +470,8 @@ export async function updateConnection(
       };
     },
   );
+  customerChanged(kv, customer_id);
+  return result;
 }
 
 /**
@@ -494,7 +501,7 @@ export async function applyStatus(
 ): Promise<ApplyStatusResult> {
   const status = parse(Connection.shape.status, update.status, "status");
   const at = iso(update.at);
-  return await decideLoop<ApplyStatusResult>(
+  const result = await decideLoop<ApplyStatusResult>(
     `status of ${connection_id}`,
     async () => {
       const entry = await findEntry(kv, connection_id);
@@ -532,6 +539,10 @@ export async function applyStatus(
       };
     },
   );
+  if (result.outcome === "applied") {
+    customerChanged(kv, result.connection.customer_id);
+  }
+  return result;
 }
 
 async function getEntry(
@@ -653,7 +664,7 @@ export async function deleteConnection(
   customer_id: string,
   connection_id: string,
 ): Promise<Connection> {
-  return await decideLoop<Connection>(
+  const result = await decideLoop<Connection>(
     `delete connection ${connection_id}`,
     async () => {
       const record = await getEntry(kv, customer_id, connection_id);
@@ -681,4 +692,6 @@ export async function deleteConnection(
       return { commit: () => op, result: c };
     },
   );
+  customerChanged(kv, customer_id);
+  return result;
 }

@@ -9,6 +9,7 @@
 import { NotFound } from "./errors.ts";
 import { customerKey, customersPrefix } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
+import { customerChanged } from "./changes.ts";
 import { decideLoop, retryTransient } from "./retry.ts";
 import { Customer, CustomerId, iso, parse } from "./schemas.ts";
 
@@ -35,7 +36,7 @@ export async function upsertCustomer(
   options: { now?: Date } = {},
 ): Promise<{ outcome: "created" | "updated"; customer: Customer }> {
   const id = parse(CustomerId, input?.id, "customer id");
-  return await decideLoop<
+  const result = await decideLoop<
     { outcome: "created" | "updated"; customer: Customer }
   >(
     `upsert customer ${id}`,
@@ -56,6 +57,8 @@ export async function upsertCustomer(
       };
     },
   );
+  customerChanged(kv, id);
+  return result;
 }
 
 /**
@@ -89,7 +92,7 @@ export async function revokePortalLinks(
   id: string,
   at: Date = new Date(),
 ): Promise<Customer> {
-  return await decideLoop(`revoke links of ${id}`, async () => {
+  const customer = await decideLoop(`revoke links of ${id}`, async () => {
     const entry = CustomerId.safeParse(id).success
       ? await kv.get<Customer>(customerKey(id))
       : null;
@@ -104,6 +107,8 @@ export async function revokePortalLinks(
       result: customer,
     };
   });
+  customerChanged(kv, customer.id);
+  return customer;
 }
 
 /**

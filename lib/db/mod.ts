@@ -19,5 +19,6 @@ export * from "./portal_sessions.ts";
 export * from "./connect_states.ts";
 export * from "./webhook_events.ts";
 export * from "./rekey.ts";
+export { onCustomerChange } from "./changes.ts";
 export type { Page, PageOptions } from "./page.ts";
 export { randomToken, sha256 } from "./secrets.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 import { customerKey, portalSessionKey } from "./keys.ts";
+import { customerChanged } from "./changes.ts";
 import { commitOrThrow, retryTransient } from "./retry.ts";
 import { type Customer, CustomerId, iso, parse } from "./schemas.ts";
 import { randomToken, sha256 } from "./secrets.ts";
@@ -113,5 +114,7 @@ export async function deletePortalSession(
   token: string,
 ): Promise<void> {
   const key = portalSessionKey(await sha256(token));
+  const entry = await retryTransient(() => kv.get<PortalSession>(key));
   await commitOrThrow(() => kv.atomic().delete(key), "delete portal session");
+  if (entry.value) customerChanged(kv, entry.value.customer_id);
 }

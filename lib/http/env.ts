@@ -3,6 +3,7 @@ import type { Assets } from "../assets.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { FinchGateway } from "../finch.ts";
 import type { Logger } from "../log.ts";
+import type { CacheMark, PageCache } from "./page_cache.ts";
 import type { RateLimits } from "./rate_limit.ts";
 import type { Sealer } from "../sealing.ts";
 import type { Signer } from "../signing.ts";
@@ -20,6 +21,8 @@ export interface AppDeps {
   now: () => number;
   /** Rate limits (lib/http/rate_limit.ts); the defaults when absent. */
   rateLimits?: RateLimits;
+  /** The page cache (lib/http/page_cache.ts); createApp makes one when absent. */
+  pageCache?: PageCache;
 }
 
 /** The signed-in employer. */
@@ -35,7 +38,9 @@ export interface AppEnv {
     /** Set by hono/secure-headers for the island script tag. */
     secureHeadersNonce?: string;
     /** The portal session, on employer pages: its hash keys form tokens and states. */
-    session?: { hash: string; customerId: string };
+    session?: { hash: string; customerId: string; expiresAt: number };
     customer?: SessionCustomer;
+    /** Set by a route whose page may be cached (lib/http/page_cache.ts). */
+    pageCache?: CacheMark;
   };
 }

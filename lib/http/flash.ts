@@ -8,7 +8,9 @@ import type { Flash } from "../../components/Layout.tsx";
 import { fromBase64Url, toBase64Url } from "../signing.ts";
 import type { AppEnv } from "./env.ts";
 
-const COOKIE = "portal_flash";
+/** The flash cookie's name (the page cache renders afresh when it is present). */
+export const FLASH_COOKIE = "portal_flash";
+const COOKIE = FLASH_COOKIE;
 
 /** Leaves a message for the next page this browser shows. */
 export async function setFlash(

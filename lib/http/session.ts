@@ -79,7 +79,11 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
     // every page view a KV round trip.
     const customer = session?.customer;
     if (!session || !customer) throw sessionEnded();
-    c.set("session", { hash: session.session_hash, customerId: customer.id });
+    c.set("session", {
+      hash: session.session_hash,
+      customerId: customer.id,
+      expiresAt: Date.parse(session.expires_at),
+    });
     c.set("customer", {
       id: customer.id,
       name: customer.name,
