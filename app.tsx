@@ -13,13 +13,11 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorPage } from "./components/ErrorPage.tsx";
 import { AppError } from "./lib/errors.ts";
 import type { AppDeps, AppEnv } from "./lib/http/env.ts";
-import { PageCache } from "./lib/http/page_cache.ts";
 import { renderPage } from "./lib/http/render.tsx";
-import { sessionCookieName } from "./lib/http/session.ts";
 import { DbError } from "./lib/db/errors.ts";
 import { SealError } from "./lib/sealing.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { portalRoutes } from "./routes/portal.tsx";
+import { connectionsPageCache, portalRoutes } from "./routes/portal.tsx";
 import { staticRoutes } from "./routes/static.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -38,16 +36,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
-  // Outside everything else: a cached page is answered before any other work.
-  const pageCache = deps.pageCache ?? new PageCache(deps.kv, {
-    ttlMs: deps.config.pageCacheMs,
-    cookieName: sessionCookieName(deps.config.publicUrl),
-    now: deps.now,
-  });
-  app.use(
-    "/connections",
-    pageCache.middleware((c) => c.req.query("cursor") ?? ""),
-  );
+  // Keeps the connections page for bootPortal's front door (lib/http/page_cache.ts).
+  const pageCache = deps.pageCache ??
+    connectionsPageCache(deps.kv, deps.config, deps.now);
+  app.use(pageCache.path, pageCache.middleware());
   // A portal link must not follow the person to the next page as a Referer.
   // hono/secure-headers sets one Referrer-Policy on every answer, after the route set
   // its own, so this runs outside it to have the last word on `/portal/` answers.

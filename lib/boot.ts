@@ -10,6 +10,7 @@
 import { dirname } from "node:path";
 import { Hono } from "hono";
 import { createApp } from "../app.tsx";
+import { connectionsPageCache } from "../routes/portal.tsx";
 import { createSimulator, type Simulator } from "../sim/app.ts";
 import { loadAssets } from "./assets.ts";
 import { type Config, loadConfig, type ResolvedConfig } from "./config.ts";
@@ -17,8 +18,6 @@ import { resolveConfig, SIM_MOUNT } from "./demo.ts";
 import { createFinchGateway, type FinchGateway } from "./finch.ts";
 import type { AppDeps } from "./http/env.ts";
 import { loadRateLimits } from "./http/rate_limit.ts";
-import { PageCache } from "./http/page_cache.ts";
-import { sessionCookieName } from "./http/session.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { createSealer, parseTokenKeys } from "./sealing.ts";
 import { createSigner } from "./signing.ts";
@@ -26,10 +25,14 @@ import { createSigner } from "./signing.ts";
 /** A built portal, ready to serve. */
 export interface Portal {
   /**
-   * The root handler: the portal, plus the simulator under /sim in demo mode. `info` is
-   * what `Deno.serve` passes (the client address, for per-address rate limits).
+   * The root handler: the page cache's answers, then the portal, plus the simulator
+   * under /sim in demo mode. `info` is what `Deno.serve` passes (the client address, for
+   * per-address rate limits).
    */
-  fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
+  fetch: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response>;
   config: ResolvedConfig;
   deps: AppDeps;
   /** The built-in simulator, in demo mode. */
@@ -130,11 +133,7 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
     signer: await createSigner(config.appSecret),
     sealer: await createSealer(parseTokenKeys(config.tokenKeys)),
     rateLimits: loadRateLimits(options.env),
-    pageCache: new PageCache(kv, {
-      ttlMs: config.pageCacheMs,
-      cookieName: sessionCookieName(config.publicUrl),
-      now,
-    }),
+    pageCache: connectionsPageCache(kv, config, now),
   };
   const app = createApp(deps);
   root.route("/", app);
@@ -144,7 +143,9 @@ export async function bootPortal(options: BootOptions): Promise<Portal> {
 
   return {
     // Hono hands `info` to the routes as `c.env` (see lib/http/rate_limit.ts).
-    fetch: async (request, info) => await root.fetch(request, info),
+    // A page kept by the page cache is answered before any routing (page_cache.ts).
+    fetch: (request, info) =>
+      deps.pageCache!.serve(request) ?? root.fetch(request, info),
     config,
     deps,
     sim,

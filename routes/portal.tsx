@@ -27,12 +27,14 @@ import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import { refreshStaleStatuses } from "../lib/flows/status.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import { setFlash, takeFlash } from "../lib/http/flash.ts";
-import { cachePage } from "../lib/http/page_cache.ts";
+import { cachePage, PageCache } from "../lib/http/page_cache.ts";
+import type { ResolvedConfig } from "../lib/config.ts";
 import { renderPage } from "../lib/http/render.tsx";
 import {
   csrfToken,
   requireSession,
   SESSION_TTL_MS,
+  sessionCookieName,
   setSessionCookie,
 } from "../lib/http/session.ts";
 import {
@@ -72,6 +74,24 @@ const CallbackQuery = z.object({
 });
 
 const ConnectionId = z.string().min(1).max(200);
+
+/**
+ * The connections page's cache (lib/http/page_cache.ts): its path, and `cursor`, the
+ * one query parameter the page reads.
+ */
+export function connectionsPageCache(
+  kv: Deno.Kv,
+  config: ResolvedConfig,
+  now: () => number,
+): PageCache {
+  return new PageCache(kv, {
+    path: "/connections",
+    vary: (url) => url.searchParams.get("cursor") ?? "",
+    ttlMs: config.pageCacheMs,
+    cookieName: sessionCookieName(config.publicUrl),
+    now,
+  });
+}
 
 export function portalRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -14,9 +14,10 @@ export interface ServedStore {
   kvPath: string;
   /**
    * Starts another portal process on the same store (e.g. a fresh one for memory), from
-   * this repository or from another tree (`cwd`, see bench/lib/compare.ts).
+   * this repository or from another tree (`cwd`, see bench/lib/compare.ts), with `env`
+   * added to its environment.
    */
-  respawn(cwd?: string): Promise<Server>;
+  respawn(cwd?: string, env?: Record<string, string>): Promise<Server>;
   close(): Promise<void>;
 }
 
@@ -39,9 +40,9 @@ export async function servedStore(options: {
       targets: options.targets,
       budgetMs: (options.seedBudgetS ?? 120) * 1000,
     });
-    const spawn = async (cwd?: string) => {
+    const spawn = async (cwd?: string, env: Record<string, string> = {}) => {
       const server = await spawnServer("bench/servers/portal.ts", {
-        env: { ...secrets, KV_PATH: kvPath },
+        env: { ...secrets, KV_PATH: kvPath, ...env },
         readyPath: "/healthz",
         cwd,
       });
@@ -72,6 +73,15 @@ export async function checkPage(
   cookie: string,
   cards: number,
 ): Promise<string> {
+  return (await fetchPage(url, cookie, cards)).html;
+}
+
+/** {@linkcode checkPage}, with the answer's headers. */
+export async function fetchPage(
+  url: string,
+  cookie: string,
+  cards: number,
+): Promise<{ html: string; headers: [string, string][] }> {
   const res = await fetch(`${url}/connections`, { headers: { cookie } });
   const html = await res.text();
   const found = html.match(/<li class="card"/g)?.length ?? 0;
@@ -80,7 +90,7 @@ export async function checkPage(
       `the connections page answered ${res.status} with ${found} cards (expected 200 with ${cards}): the figures would not measure the page`,
     );
   }
-  return html;
+  return { html, headers: [...res.headers] };
 }
 
 /**

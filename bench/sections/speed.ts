@@ -3,15 +3,19 @@
  * connections), against a bare `Deno.serve` hello world in the same run. Both are
  * separate processes; wrk shares the machine with them, as in toolchain.md's baseline.
  *
- * Also measured, as reference points for reading the ratio: the same hello world with
- * one KV read per request (the least any page behind a KV-stored session can do), and
- * each server's CPU time per request (less sensitive to other load on the machine).
+ * The page is measured as deployed (the page cache on, so most answers are served
+ * again) and rendered on every request (`PAGE_CACHE_MS=0`). Also measured, as reference
+ * points for reading the ratios: the hello world with one KV read per request (the
+ * least any page behind a KV-stored session can do without a cache), bare `Deno.serve`
+ * sending the page's own bytes and headers from memory (the most any server of this
+ * page can do), and each server's CPU time per request (less sensitive to other load on
+ * the machine).
  *
  * @module
  */
 import type { BenchConfig } from "../lib/config.ts";
 import { exportRevision } from "../lib/compare.ts";
-import { checkPage, refreshes, servedStore } from "../lib/portal.ts";
+import { checkPage, fetchPage, refreshes, servedStore } from "../lib/portal.ts";
 import { cpuMs, type Server, spawnServer, tempDir } from "../lib/process.ts";
 import { fmt, ms, type Row, type SectionResult } from "../lib/report.ts";
 import { runWrk, type WrkResult } from "../lib/wrk.ts";
@@ -92,17 +96,28 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
     targets: [{ id: "acme", connections: 10 }],
   });
   let page: Measured;
+  let rendered: Measured;
   let refreshed: number;
   let html: string;
+  let headers: [string, string][];
   let before: { rev: string; m: Measured } | null = null;
   try {
     const cookie = store.seeded.cookies.acme;
-    html = await checkPage(store.server.url, cookie, 10);
+    ({ html, headers } = await fetchPage(store.server.url, cookie, 10));
     page = await measure(store.server, "/connections", config, { cookie });
     refreshed = refreshes(store.server.events);
+    // The same store and page, rendered for every request.
+    await store.server.stop();
+    const uncached = await store.respawn(undefined, { PAGE_CACHE_MS: "0" });
+    try {
+      await checkPage(uncached.url, cookie, 10);
+      rendered = await measure(uncached, "/connections", config, { cookie });
+      refreshed += refreshes(uncached.events);
+    } finally {
+      await uncached.stop();
+    }
     if (config.compareRev) {
       // The same store, served by the other revision's code.
-      await store.server.stop();
       const tree = await exportRevision(config.compareRev);
       try {
         const server = await store.respawn(tree.path);
@@ -121,12 +136,19 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
     await store.close();
   }
 
+  // The page's headers as the portal sent them, minus those the server adds itself.
+  const own = headers.filter(([name]) =>
+    !["content-length", "date"].includes(name)
+  );
   const htmlDir = await tempDir("html");
   let staticHtml: Measured;
   try {
     await Deno.writeTextFile(`${htmlDir.path}/page.html`, html);
     const server = await spawnServer("bench/servers/static_html.ts", {
-      env: { HTML_PATH: `${htmlDir.path}/page.html` },
+      env: {
+        HTML_PATH: `${htmlDir.path}/page.html`,
+        HEADERS_JSON: JSON.stringify(own),
+      },
     });
     try {
       staticHtml = await measure(server, "/", config);
@@ -168,6 +190,18 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       command: CMD,
     },
     {
+      figure:
+        "The same page rendered on every request (`PAGE_CACHE_MS=0`, same run)",
+      value: `${fmt(rendered.wrk.requestsPerSecond, 0)} req/s, p99 ${
+        ms(rendered.wrk.p99)
+      }, ${fmt(rendered.cpuUs, 0)} µs CPU/request`,
+      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
+      ratio: rendered.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
+      bar: "",
+      pass: null,
+      command: CMD,
+    },
+    {
       figure: "Reference: bare Deno.serve + one KV read per request",
       value: `${fmt(kvRead.wrk.requestsPerSecond, 0)} req/s`,
       baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
@@ -194,7 +228,7 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       : []),
     {
       figure:
-        "Reference: bare Deno.serve sending the same page's HTML from memory",
+        "Reference: bare Deno.serve sending the same page's HTML and headers from memory",
       value: `${fmt(staticHtml.wrk.requestsPerSecond, 0)} req/s`,
       baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
       ratio: staticHtml.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
@@ -207,6 +241,12 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
     rows,
     facts: {
       pageRatio: ratio,
+      renderedRatio: rendered.wrk.requestsPerSecond /
+        bare.wrk.requestsPerSecond,
+      renderedCpuUs: rendered.cpuUs,
+      pageCpuUs: page.cpuUs,
+      staticCpuUs: staticHtml.cpuUs,
+      bareCpuUs: bare.cpuUs,
       kvReadRatio: kvRead.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
       staticRatio: staticHtml.wrk.requestsPerSecond /
         bare.wrk.requestsPerSecond,
@@ -225,10 +265,14 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
         line(
           `bare Deno.serve sending the page's ${
             fmt(new TextEncoder().encode(html).byteLength, 0)
-          } bytes of HTML`,
+          } bytes of HTML and its ${own.length} headers`,
           staticHtml,
         ),
-        line("connections page, 10 connections", page),
+        line("connections page, 10 connections (page cache on)", page),
+        line(
+          "connections page, rendered on every request (PAGE_CACHE_MS=0)",
+          rendered,
+        ),
         ...(before
           ? [line(`connections page at revision ${before.rev}`, before.m)]
           : []),

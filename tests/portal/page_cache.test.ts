@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createPortalSession } from "../../lib/db/portal_sessions.ts";
+import { revokePortalLinks } from "../../lib/db/customers.ts";
 import { updateConnection } from "../../lib/db/connections.ts";
 import { type Client, type TestPortal, testPortal } from "../helpers/portal.ts";
 import {
@@ -106,6 +107,42 @@ Deno.test("[page cache] one session's page never reaches another session", async
     // Without the cookie, nothing cached is served.
     const anonymous = await t.client().get("/connections");
     assert.equal(anonymous.status, 401);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[page cache] only a GET of the page, with the session's own cookie, is answered from the cache", async () => {
+  const { t, stats } = await cachedPortal();
+  try {
+    const client = await t.signedIn();
+    await client.page();
+    await client.page();
+    const hits = stats.hits;
+    const token = client.cookies.get("portal_session")!;
+    const cache = t.portal.deps.pageCache!;
+    const ask = (path: string, init: RequestInit = {}, cookie = token) =>
+      cache.serve(
+        new Request(new URL(path, t.url), {
+          ...init,
+          headers: { cookie: `portal_session=${cookie}` },
+        }),
+      );
+    assert.ok(ask("/connections"), "the page itself");
+    assert.ok(ask("/connections?utm=x"), "a parameter the page does not read");
+    assert.equal(ask("/connections", { method: "HEAD" }), null);
+    assert.equal(ask("/connections", { method: "POST" }), null);
+    assert.equal(ask("/connections/"), null);
+    assert.equal(ask("/connections/x/disconnect"), null);
+    assert.equal(ask("/connections?cursor=abc"), null, "another page");
+    assert.equal(ask("/connections", {}, `${token}x`), null, "another cookie");
+    assert.equal(ask("/connections", {}, ""), null);
+    assert.equal(stats.hits, hits + 2);
+    // Through the whole portal, a made-up cookie still meets the session check.
+    const forged = t.client();
+    const last = token.at(-1) === "A" ? "B" : "A";
+    forged.cookies.set("portal_session", `${token.slice(0, -1)}${last}`);
+    assert.equal((await forged.get("/connections")).status, 401);
   } finally {
     await t.close();
   }
@@ -287,6 +324,40 @@ Deno.test("[page cache] an entry lives PAGE_CACHE_MS at most, and never past its
   }
 });
 
+Deno.test("[page cache] when a copy's time is up, one request renders while the others keep the copy", async () => {
+  const { t, clock, stats } = await cachedPortal({ PAGE_CACHE_MS: "1000" });
+  try {
+    const client = await t.signedIn();
+    await client.page();
+    clock.now += 1000;
+    const renders = stats.renders;
+    const pages = await Promise.all(
+      Array.from({ length: 20 }, () => client.page()),
+    );
+    assert.ok(pages.every((p) => p.status === 200));
+    assert.equal(stats.renders, renders + 1, "one render for twenty requests");
+    assert.equal(new Set(pages.map((p) => p.csrf)).size, 1);
+
+    // The copy is not served beyond a second life, however long the render takes.
+    const cache = t.portal.deps.pageCache!;
+    const token = client.cookies.get("portal_session")!;
+    const ask = () =>
+      cache.serve(
+        new Request(new URL("/connections", t.url), {
+          headers: { cookie: `portal_session=${token}` },
+        }),
+      );
+    clock.now += 1000;
+    assert.equal(ask(), null, "this request would render");
+    assert.ok(ask(), "meanwhile, the copy");
+    clock.now += 1000;
+    assert.equal(ask(), null, "past its second life: render");
+    assert.equal(ask(), null, "and the copy is gone");
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("[page cache] another process's change shows once the entry's life is over", async () => {
   const dir = await Deno.makeTempDir({ prefix: "page-cache-" });
   const path = `${dir}/kv.db`;
@@ -312,6 +383,14 @@ Deno.test("[page cache] another process's change shows once the entry's life is 
     // ...and not a moment longer.
     clock.now += 1000;
     assert.match((await client.page()).html, /Changed Elsewhere/);
+
+    // A render that finds the page gone (the session revoked elsewhere) drops the copy.
+    clock.now += 1;
+    await revokePortalLinks(elsewhere, "acme", new Date(clock.now));
+    assert.equal((await client.page()).status, 200, "the copy, for now");
+    clock.now += 1000;
+    assert.equal((await client.page()).status, 401);
+    assert.equal((await client.page()).status, 401, "and no copy after that");
   } finally {
     await t?.close();
     elsewhere.close();
@@ -397,6 +476,8 @@ Deno.test("[page cache] memory stays under its bound, the oldest going first", a
     // The same app, with a cache that holds about two pages.
     const pageBytes = 2 * (await clients[0].page()).html.length + 2048;
     const small = new PageCache(kv, {
+      path: "/connections",
+      vary: () => "",
       ttlMs: 60_000,
       maxBytes: 2 * pageBytes,
       cookieName: "portal_session",

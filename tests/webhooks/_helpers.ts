@@ -149,7 +149,8 @@ export async function simSdk(t: TestPortal, connectionId: string) {
       clientSecret: null,
       webhookSecret: null,
       baseURL: `${BASE}/sim`,
-      fetch: (input, init) => t.portal.fetch(new Request(input, init)),
+      fetch: async (input, init) =>
+        await t.portal.fetch(new Request(input, init)),
       maxRetries: 0,
       logLevel: "off",
     }),
