@@ -27,6 +27,8 @@ export async function servedStore(options: {
   others: number;
   targets: Target[];
   seedBudgetS?: number;
+  /** Added to the portal process's environment (e.g. `PAGE_CACHE_MS`). */
+  env?: Record<string, string>;
 }): Promise<ServedStore> {
   const dir = await tempDir(options.label);
   const kvPath = `${dir.path}/portal.db`;
@@ -49,7 +51,7 @@ export async function servedStore(options: {
       servers.push(server);
       return server;
     };
-    const server = await spawn();
+    const server = await spawn(undefined, options.env);
     return {
       server,
       seeded,
