@@ -142,10 +142,15 @@ a copy of the page joined with a fresh nonce. Without the cache the floor is one
 away: a bare \`Deno.serve\` doing only that reaches ${
     r(f.kvReadRatio)
   }, and the page reads the session
-and lists the connections before it renders. Two ways further, both open: compressing
-the page for browsers that ask (wrk does not ask; a cached page would need a compressed
-copy per nonce), or a bar stated against the page's own bytes. Eventual reads change
-nothing on a local KV file (they matter on Deno Deploy's replicated store, and a session
-read must see a revocation anyway).
+and lists the connections before it renders. Compression does not open the way either:
+the same page gzip-compressed once at start, sent to a client that asks for it, reaches ${
+    r(f.gzipRatio)
+  }
+(the last reference row; Deno sends a byte body at a higher cost per byte than a string,
+which eats most of what the smaller body saves), and a cached page with a fresh nonce in
+every answer would have to be compressed around that nonce. The way left is a bar stated
+against the page's own bytes, or a lighter page. Eventual reads change nothing on a local
+KV file (they matter on Deno Deploy's replicated store, and a session read must see a
+revocation anyway).
 `;
 }

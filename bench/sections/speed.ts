@@ -142,19 +142,30 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
   );
   const htmlDir = await tempDir("html");
   let staticHtml: Measured;
+  let staticGzip: Measured;
   try {
     await Deno.writeTextFile(`${htmlDir.path}/page.html`, html);
-    const server = await spawnServer("bench/servers/static_html.ts", {
-      env: {
-        HTML_PATH: `${htmlDir.path}/page.html`,
-        HEADERS_JSON: JSON.stringify(own),
-      },
-    });
-    try {
-      staticHtml = await measure(server, "/", config);
-    } finally {
-      await server.stop();
-    }
+    const serveStatic = async (gzip: boolean) => {
+      const server = await spawnServer("bench/servers/static_html.ts", {
+        env: {
+          HTML_PATH: `${htmlDir.path}/page.html`,
+          HEADERS_JSON: JSON.stringify(own),
+          GZIP: gzip ? "1" : "0",
+        },
+      });
+      try {
+        return await measure(
+          server,
+          "/",
+          config,
+          gzip ? { "accept-encoding": "gzip" } : undefined,
+        );
+      } finally {
+        await server.stop();
+      }
+    };
+    staticHtml = await serveStatic(false);
+    staticGzip = await serveStatic(true);
   } finally {
     await htmlDir.remove();
   }
@@ -236,6 +247,16 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       pass: null,
       command: CMD,
     },
+    {
+      figure:
+        "Reference: the same, gzip-compressed once at start, to a client that asks for it",
+      value: `${fmt(staticGzip.wrk.requestsPerSecond, 0)} req/s`,
+      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
+      ratio: staticGzip.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
+      bar: "",
+      pass: null,
+      command: CMD,
+    },
   ];
   return {
     rows,
@@ -246,6 +267,7 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       renderedCpuUs: rendered.cpuUs,
       pageCpuUs: page.cpuUs,
       staticCpuUs: staticHtml.cpuUs,
+      gzipRatio: staticGzip.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
       bareCpuUs: bare.cpuUs,
       kvReadRatio: kvRead.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
       staticRatio: staticHtml.wrk.requestsPerSecond /
@@ -267,6 +289,10 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
             fmt(new TextEncoder().encode(html).byteLength, 0)
           } bytes of HTML and its ${own.length} headers`,
           staticHtml,
+        ),
+        line(
+          "bare Deno.serve sending the same page gzip-compressed (compressed once)",
+          staticGzip,
         ),
         line("connections page, 10 connections (page cache on)", page),
         line(
