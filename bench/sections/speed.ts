@@ -249,6 +249,18 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
     },
     {
       figure:
+        "Connections page against that reference: the portal's own share of the cost",
+      value: `${fmt(page.wrk.requestsPerSecond, 0)} req/s`,
+      baseline: `${
+        fmt(staticHtml.wrk.requestsPerSecond, 0)
+      } req/s sending the page from memory`,
+      ratio: page.wrk.requestsPerSecond / staticHtml.wrk.requestsPerSecond,
+      bar: "",
+      pass: null,
+      command: CMD,
+    },
+    {
+      figure:
         "Reference: the same, gzip-compressed once at start, to a client that asks for it",
       value: `${fmt(staticGzip.wrk.requestsPerSecond, 0)} req/s`,
       baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
@@ -268,6 +280,8 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       pageCpuUs: page.cpuUs,
       staticCpuUs: staticHtml.cpuUs,
       gzipRatio: staticGzip.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
+      pageVsStatic: page.wrk.requestsPerSecond /
+        staticHtml.wrk.requestsPerSecond,
       bareCpuUs: bare.cpuUs,
       kvReadRatio: kvRead.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
       staticRatio: staticHtml.wrk.requestsPerSecond /
