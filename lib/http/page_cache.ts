@@ -28,13 +28,15 @@
  *   when an entry's time is up, the next request renders the page again while the
  *   requests that arrive meanwhile still get the kept copy (fifty browsers should not
  *   all render the same page at the same moment); that render replaces the copy, or
- *   drops it when the page is no longer what it was (a session ended, an error).
+ *   drops it when the page is no longer what it was (a session ended, an error). A copy
+ *   is never served past twice `ttlMs`, even if that render never finishes.
  * - A request carrying a flash message is always rendered: the message shows once, and
  *   after the employer's own action the page is current.
  * - Every answer has its own CSP nonce: the kept page is split where the nonce it was
  *   rendered with appeared (24 random characters), and joined with a fresh one.
  * - Only reads: every form and JSON post runs the full session check in KV, so a
- *   revoked session can at most see its page for `ttlMs` more, never act.
+ *   session revoked by another process can at most see its page a moment longer (as
+ *   above), never act.
  * - Bounded: at most `maxBytes`, the oldest entries going first.
  *
  * @module
