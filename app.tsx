@@ -17,7 +17,7 @@ import { renderPage } from "./lib/http/render.tsx";
 import { DbError } from "./lib/db/errors.ts";
 import { SealError } from "./lib/sealing.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { connectionsPageCache, portalRoutes } from "./routes/portal.tsx";
+import { portalRoutes } from "./routes/portal.tsx";
 import { staticRoutes } from "./routes/static.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -36,10 +36,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
-  // Keeps the connections page for bootPortal's front door (lib/http/page_cache.ts).
-  const pageCache = deps.pageCache ??
-    connectionsPageCache(deps.kv, deps.config, deps.now);
-  app.use(pageCache.path, pageCache.middleware());
+  // Keeps the connections page for bootPortal's front door, which serves it again
+  // (lib/http/page_cache.ts); an app built without a cache renders every view.
+  if (deps.pageCache) {
+    app.use(deps.pageCache.path, deps.pageCache.middleware());
+  }
   // A portal link must not follow the person to the next page as a Referer.
   // hono/secure-headers sets one Referrer-Policy on every answer, after the route set
   // its own, so this runs outside it to have the last word on `/portal/` answers.

@@ -23,35 +23,26 @@ export interface ConnectionView {
   updated_at: string;
 }
 
-/** What a connection card shows: the page's island props carry only this. */
-export type CardView = Pick<
-  ConnectionView,
-  | "connection_id"
-  | "provider_name"
-  | "provider_logo"
-  | "company_name"
-  | "status"
-  | "status_message"
-  | "products"
-  | "entities"
-  | "last_synced_at"
-  | "created_at"
->;
+/** What a connection card shows: the page's island props carry only these fields. */
+const CARD_FIELDS = [
+  "connection_id",
+  "provider_name",
+  "provider_logo",
+  "company_name",
+  "status",
+  "status_message",
+  "products",
+  "entities",
+  "last_synced_at",
+  "created_at",
+] as const satisfies readonly (keyof ConnectionView)[];
+
+/** A connection as its card shows it. */
+export type CardView = Pick<ConnectionView, typeof CARD_FIELDS[number]>;
 
 /** Narrows a view to its card's fields (ids and dates the card never shows stay home). */
 export function cardView(v: ConnectionView): CardView {
-  return {
-    connection_id: v.connection_id,
-    provider_name: v.provider_name,
-    provider_logo: v.provider_logo,
-    company_name: v.company_name,
-    status: v.status,
-    status_message: v.status_message,
-    products: v.products,
-    entities: v.entities,
-    last_synced_at: v.last_synced_at,
-    created_at: v.created_at,
-  };
+  return Object.fromEntries(CARD_FIELDS.map((k) => [k, v[k]])) as CardView;
 }
 
 /** Turns `gusto_payroll` into `Gusto Payroll` when Finch's list is unavailable. */

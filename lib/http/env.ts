@@ -21,7 +21,7 @@ export interface AppDeps {
   now: () => number;
   /** Rate limits (lib/http/rate_limit.ts); the defaults when absent. */
   rateLimits?: RateLimits;
-  /** The page cache (lib/http/page_cache.ts); createApp makes one when absent. */
+  /** The page cache (lib/http/page_cache.ts); without one every view renders. */
   pageCache?: PageCache;
 }
 
@@ -41,6 +41,6 @@ export interface AppEnv {
     session?: { hash: string; customerId: string; expiresAt: number };
     customer?: SessionCustomer;
     /** Set by a route whose page may be cached (lib/http/page_cache.ts). */
-    pageCache?: CacheMark;
+    cacheMark?: CacheMark;
   };
 }

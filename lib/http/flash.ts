@@ -10,7 +10,6 @@ import type { AppEnv } from "./env.ts";
 
 /** The flash cookie's name (the page cache renders afresh when it is present). */
 export const FLASH_COOKIE = "portal_flash";
-const COOKIE = FLASH_COOKIE;
 
 /** Leaves a message for the next page this browser shows. */
 export async function setFlash(
@@ -19,7 +18,7 @@ export async function setFlash(
 ): Promise<void> {
   const payload = toBase64Url(new TextEncoder().encode(JSON.stringify(flash)));
   const signature = await c.var.deps.signer.sign("flash", payload);
-  setCookie(c, COOKIE, `${payload}.${signature}`, {
+  setCookie(c, FLASH_COOKIE, `${payload}.${signature}`, {
     httpOnly: true,
     sameSite: "Lax",
     secure: c.var.deps.config.publicUrl.startsWith("https:"),
@@ -32,9 +31,9 @@ export async function setFlash(
 export async function takeFlash(
   c: Context<AppEnv>,
 ): Promise<Flash | undefined> {
-  const raw = getCookie(c, COOKIE);
+  const raw = getCookie(c, FLASH_COOKIE);
   if (!raw) return undefined;
-  deleteCookie(c, COOKIE, { path: "/" });
+  deleteCookie(c, FLASH_COOKIE, { path: "/" });
   const [payload, signature] = raw.split(".");
   if (!payload || !signature) return undefined;
   if (!await c.var.deps.signer.verify("flash", payload, signature)) {

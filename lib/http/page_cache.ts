@@ -59,7 +59,7 @@ export interface CacheMark {
 export function cachePage(c: Context<AppEnv>): void {
   const session = c.var.session;
   if (!session) throw new Error("cachePage needs a session");
-  c.set("pageCache", {
+  c.set("cacheMark", {
     customerId: session.customerId,
     sessionHash: session.hash,
     sessionExpiresAt: session.expiresAt,
@@ -217,7 +217,7 @@ export class PageCache {
     token: string,
     generations: Uint32Array,
   ): Promise<Entry | null> {
-    const mark = c.var.pageCache;
+    const mark = c.var.cacheMark;
     if (
       !mark || c.res.status !== 200 || c.res.headers.has("set-cookie") ||
       await sha256(token) !== mark.sessionHash

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Island, renderWithIslands } from "../../lib/islands.tsx";
+import { cardView, type ConnectionView } from "../../lib/views.ts";
 
 Deno.test("[shell] island props cross as a JSON block that nothing in them can close", () => {
   const hostile = {
@@ -33,4 +34,32 @@ Deno.test("[shell] island props cross as a JSON block that nothing in them can c
   assert.equal(props.providers[0].name, "</SCRIPT >");
   // Exactly one script element, and it is the data block: nothing broke out.
   assert.equal(html.match(/<script\b/gi)?.length, 1);
+});
+
+Deno.test("[shell] a card's props carry only what the card shows", () => {
+  const view: ConnectionView = {
+    connection_id: "conn-1",
+    customer_id: "acme",
+    provider_id: "gusto",
+    provider_name: "Gusto",
+    provider_logo: null,
+    company_id: "co-1",
+    company_name: "Acme",
+    status: "connected",
+    status_message: null,
+    products: ["company"],
+    entities: [{ id: "ent-1", name: "Acme", status: "connected" }],
+    last_synced_at: null,
+    created_at: "2026-01-01T00:00:00.000Z",
+    updated_at: "2026-01-02T00:00:00.000Z",
+  };
+  const card = cardView(view);
+  for (
+    const gone of ["customer_id", "provider_id", "company_id", "updated_at"]
+  ) {
+    assert.ok(!(gone in card), gone);
+  }
+  assert.deepEqual(card.entities, view.entities);
+  assert.equal(card.company_name, "Acme");
+  assert.equal(Object.keys(card).length, 10);
 });
