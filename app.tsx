@@ -13,11 +13,14 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorPage } from "./components/ErrorPage.tsx";
 import { AppError } from "./lib/errors.ts";
 import type { AppDeps, AppEnv } from "./lib/http/env.ts";
-import { renderPage } from "./lib/http/render.tsx";
+
 import { DbError } from "./lib/db/errors.ts";
 import { SealError } from "./lib/sealing.ts";
+import { renderPage } from "./routes/_app.tsx";
 import { apiRoutes } from "./routes/api.ts";
-import { portalRoutes } from "./routes/portal.tsx";
+import { callbackRoutes } from "./routes/callback.ts";
+import { connectionsRoutes } from "./routes/connections.tsx";
+import { portalRoutes } from "./routes/portal.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -36,11 +39,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("deps", deps);
     await next();
   });
-  // Keeps the connections page for bootPortal's front door, which serves it again
-  // (lib/http/page_cache.ts); an app built without a cache renders every view.
-  if (deps.pageCache) {
-    app.use(deps.pageCache.path, deps.pageCache.middleware());
-  }
   // A portal link must not follow the person to the next page as a Referer.
   // hono/secure-headers sets one Referrer-Policy on every answer, after the route set
   // its own, so this runs outside it to have the last word on `/portal/` answers.
@@ -78,6 +76,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/api", apiRoutes());
   app.route("/", portalRoutes());
+  app.route("/connections", connectionsRoutes());
+  app.route("/", callbackRoutes());
   app.route("/", webhookRoutes());
 
   app.notFound((c) => {

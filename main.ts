@@ -4,7 +4,7 @@
  * `deno task start`. With no Finch credentials it starts in demo mode and prints a
  * ready portal link for a demo employer.
  */
-import { bootPortal } from "./lib/boot.ts";
+import { bootPortal } from "./boot.ts";
 import { ConfigError } from "./lib/config.ts";
 import { upsertCustomer } from "./lib/db/customers.ts";
 import { createPortalLink } from "./lib/links.ts";
@@ -23,7 +23,7 @@ async function main() {
     portal = await bootPortal({
       env: Deno.env.toObject(),
       // Under `deno task dev` a prebuilt bundle would be stale.
-      prebuiltAssets: Deno.env.get("PORTAL_DEV") !== "1",
+      islands: Deno.env.get("PORTAL_DEV") === "1" ? "build" : undefined,
     });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SealError) {

@@ -3,11 +3,7 @@
  * main content and footer. Pure: everything it shows arrives in props.
  */
 import type { ComponentChildren } from "preact";
-
-export interface Flash {
-  kind: "success" | "error" | "info";
-  message: string;
-}
+import type { Flash } from "../lib/http/flash.ts";
 
 export interface LayoutProps {
   title: string;

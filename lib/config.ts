@@ -6,7 +6,7 @@
  * `FINCH_CLIENT_SECRET` set the portal runs in production mode and every secret must be
  * given. Without them it runs in demo mode: the built-in Finch simulator is mounted at
  * `/sim`, and the secrets that are missing are generated once and kept in KV (see
- * `resolveSecrets`) so that portal links and sealed tokens survive a restart.
+ * demo.ts) so that portal links and sealed tokens survive a restart.
  */
 import { z } from "zod";
 
@@ -64,8 +64,6 @@ const EnvSchema = z.object({
     ).optional(),
   ),
   TOKEN_KEYS: optional,
-  // Life of a cached page (lib/http/page_cache.ts); 0 turns the cache off.
-  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 /**
@@ -104,17 +102,15 @@ export interface Config {
     readonly sandbox: "finch" | "provider" | undefined;
   };
   /**
-   * Secrets; undefined only in demo mode, before `resolveSecrets` fills them.
+   * Secrets; undefined only in demo mode, before demo.ts fills them.
    * `adminApiKey` and `appSecret` may list several values (see {@linkcode secretList}).
    */
   readonly adminApiKey: string | undefined;
   readonly appSecret: string | undefined;
   readonly tokenKeys: string | undefined;
-  /** How long a rendered page may be served again (ms, 0 = never); see page_cache.ts. */
-  readonly pageCacheMs: number;
 }
 
-/** A config whose secrets and Finch credentials are all present (see lib/demo.ts). */
+/** A config whose secrets and Finch credentials are all present (see demo.ts). */
 export type ResolvedConfig = Config & {
   readonly adminApiKey: string;
   readonly appSecret: string;
@@ -187,6 +183,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminApiKey: e.ADMIN_API_KEY,
     appSecret: e.APP_SECRET,
     tokenKeys: e.TOKEN_KEYS,
-    pageCacheMs: e.PAGE_CACHE_MS,
   });
 }

@@ -3,7 +3,7 @@
  * connections page. One shape for both, plain JSON (dates as ISO strings), never a token.
  */
 import type { Connection } from "./db/schemas.ts";
-import type { Provider } from "./finch.ts";
+import type { Provider } from "./finch/gateway.ts";
 
 /** A connection, as shown to the employer and the integrator. */
 export interface ConnectionView {
@@ -23,26 +23,45 @@ export interface ConnectionView {
   updated_at: string;
 }
 
-/** What a connection card shows: the page's island props carry only these fields. */
-const CARD_FIELDS = [
-  "connection_id",
-  "provider_name",
-  "provider_logo",
-  "company_name",
-  "status",
-  "status_message",
-  "products",
-  "entities",
-  "last_synced_at",
-  "created_at",
-] as const satisfies readonly (keyof ConnectionView)[];
+/** A connection as its card shows it: the page's island props carry only these. */
+export interface CardView {
+  connection_id: string;
+  provider_name: string;
+  provider_logo: string | null;
+  company_name: string | null;
+  status: Connection["status"];
+  status_message: string | null;
+  products: string[];
+  entities: ConnectionView["entities"];
+  last_synced_at: string | null;
+  created_at: string;
+}
 
-/** A connection as its card shows it. */
-export type CardView = Pick<ConnectionView, typeof CARD_FIELDS[number]>;
-
-/** Narrows a view to its card's fields (ids and dates the card never shows stay home). */
-export function cardView(v: ConnectionView): CardView {
-  return Object.fromEntries(CARD_FIELDS.map((k) => [k, v[k]])) as CardView;
+/**
+ * A stored connection as its card shows it. Built straight from the record (not through
+ * {@linkcode connectionView}): the page builds one per card on every view.
+ */
+export function cardView(
+  c: Connection,
+  providers: ReadonlyMap<string, Provider>,
+): CardView {
+  const provider = providers.get(c.provider_id);
+  return {
+    connection_id: c.connection_id,
+    provider_name: provider?.displayName ?? fallbackName(c.provider_id),
+    provider_logo: provider?.logo ?? null,
+    company_name: c.company_name,
+    status: c.status,
+    status_message: c.status_message,
+    products: c.products,
+    entities: c.entities.map((e) => ({
+      id: e.id,
+      name: e.name,
+      status: e.status,
+    })),
+    last_synced_at: c.last_synced_at,
+    created_at: c.created_at,
+  };
 }
 
 /** Turns `gusto_payroll` into `Gusto Payroll` when Finch's list is unavailable. */
@@ -87,10 +106,14 @@ export function connectionView(
  */
 export const PROVIDERS_BUDGET_MS = 1_500;
 
+/** The list a settled `providers()` promise gave, by id: reused while Finch's is. */
+const settled = new WeakMap<Promise<Provider[]>, Map<string, Provider>>();
+
 /**
  * Finch's provider list by id, for names and logos. Never fails and never waits longer
  * than {@linkcode PROVIDERS_BUDGET_MS}: when Finch is down or slow the page still
- * renders, with provider ids spelled out.
+ * renders, with provider ids spelled out. While the gateway's cached list is the same,
+ * its map is handed out again at once (no timer, no new map on every page view).
  */
 export async function loadProviders(
   deps: {
@@ -98,6 +121,9 @@ export async function loadProviders(
     log: (level: "warn", event: string, fields?: object) => void;
   },
 ): Promise<Map<string, Provider>> {
+  const pending = deps.finch.providers();
+  const known = settled.get(pending);
+  if (known) return known;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -106,8 +132,10 @@ export async function loadProviders(
     );
   });
   try {
-    const list = await Promise.race([deps.finch.providers(), late]);
-    return new Map(list.map((p) => [p.id, p]));
+    const list = await Promise.race([pending, late]);
+    const map = new Map(list.map((p) => [p.id, p]));
+    settled.set(pending, map);
+    return map;
   } catch (err) {
     deps.log("warn", "providers_unavailable", {
       error: err instanceof Error

@@ -12,14 +12,14 @@
  * the one route through which an access token leaves the server. Nothing here logs a
  * token, a portal link or the API key.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import {
-  findConnection,
-  getAccessToken,
+  type ConnectionEntry,
+  findConnectionEntry,
   listConnections,
+  readToken,
 } from "../lib/db/connections.ts";
 import { NotFound } from "../lib/db/errors.ts";
 import {
@@ -27,17 +27,12 @@ import {
   revokePortalLinks,
   upsertCustomer,
 } from "../lib/db/customers.ts";
-import {
-  type Connection,
-  Customer,
-  CustomerId,
-  FinchId,
-  parse,
-} from "../lib/db/schemas.ts";
+import { Customer, CustomerId, FinchId, parse } from "../lib/db/schemas.ts";
 import { secretList } from "../lib/config.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
-import { connectionNotFound } from "../lib/flows/connect.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import { connectionNotFound } from "../lib/flows/errors.ts";
+import { limitBody, readJson } from "../lib/http/body.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import {
   createPortalLink,
@@ -96,16 +91,10 @@ function customerView(c: Customer): CustomerView {
 export function apiRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(noStore, requireApiKey());
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new AppError(
-        413,
-        "payload_too_large",
-        `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
-      );
-    },
-  });
+  const limit = limitBody(
+    MAX_BODY_BYTES,
+    `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+  );
 
   app.put("/customers/:customer_id", limit, async (c) => {
     const id = customerIdParam(c);
@@ -167,32 +156,33 @@ export function apiRoutes(): Hono<AppEnv> {
   });
 
   app.get("/connections/:connection_id", async (c) => {
-    const connection = await requireConnection(c);
-    return c.json(connectionView(connection, await loadProviders(c.var.deps)));
+    const entry = await requireConnection(c);
+    return c.json(
+      connectionView(entry.value, await loadProviders(c.var.deps)),
+    );
   });
 
+  // One KV round trip: the owner index and the sealed token, read together.
   app.get("/connections/:connection_id/token", async (c) => {
-    const connection = await requireConnection(c);
+    const id = FinchId.safeParse(c.req.param("connection_id"));
     const { kv, sealer, log } = c.var.deps;
-    const token = await getAccessToken(kv, sealer, connection.connection_id);
-    // A record without a token is half of a concurrent delete: it is going away.
-    if (!token) throw connectionNotFound();
+    const found = id.success ? await readToken(kv, sealer, id.data) : null;
+    // No token beside an owner is half of a concurrent delete: it is going away.
+    if (!id.success || !found) throw connectionNotFound();
     log("info", "access_token_read", {
-      customer_id: connection.customer_id,
-      connection_id: connection.connection_id,
+      customer_id: found.customer_id,
+      connection_id: id.data,
     });
     return c.json({
-      connection_id: connection.connection_id,
-      access_token: token,
+      connection_id: id.data,
+      access_token: found.access_token,
     });
   });
 
   app.delete("/connections/:connection_id", async (c) => {
-    const connection = await requireConnection(c);
     const receipt = await disconnectConnection(
       c.var.deps,
-      connection.customer_id,
-      connection.connection_id,
+      await requireConnection(c),
     );
     return c.json({
       connection: connectionView(
@@ -227,7 +217,7 @@ function requireApiKey(): MiddlewareHandler<AppEnv> {
     const { config, log } = c.var.deps;
     let accepted = false;
     for (const key of secretList(config.adminApiKey)) {
-      if (supplied && await sameSecret(supplied, key)) accepted = true;
+      if (supplied && sameSecret(supplied, key)) accepted = true;
     }
     if (!accepted) {
       log("warn", "api_unauthorized", {
@@ -246,38 +236,9 @@ function requireApiKey(): MiddlewareHandler<AppEnv> {
   };
 }
 
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const digest = async (s: string) =>
-    new Uint8Array(
-      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)),
-    );
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  return timingSafeEqual(x, y);
-}
-
-/**
- * Reads a JSON object body. An empty body counts as `{}` where every field is optional;
- * otherwise it must be `application/json` and parse.
- */
-async function readJson(
-  c: Context<AppEnv>,
-  options: { optional?: boolean } = {},
-): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim() && options.optional) return {};
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new AppError(
-      415,
-      "unsupported_media_type",
-      "Send the body as JSON with `Content-Type: application/json`.",
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("invalid_json", "The request body is not valid JSON.");
-  }
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 function customerIdParam(c: Context<AppEnv>): string {
@@ -300,11 +261,13 @@ async function requireCustomer(c: Context<AppEnv>): Promise<Customer> {
   return customer;
 }
 
-async function requireConnection(c: Context<AppEnv>): Promise<Connection> {
+async function requireConnection(
+  c: Context<AppEnv>,
+): Promise<ConnectionEntry> {
   const id = FinchId.safeParse(c.req.param("connection_id"));
-  const connection = id.success
-    ? await findConnection(c.var.deps.kv, id.data)
+  const entry = id.success
+    ? await findConnectionEntry(c.var.deps.kv, id.data)
     : null;
-  if (!connection) throw connectionNotFound();
-  return connection;
+  if (!entry) throw connectionNotFound();
+  return entry;
 }

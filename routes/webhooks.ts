@@ -11,14 +11,16 @@
  * Finch wants a quick 2xx: handling is a KV write or two, done inline.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { forgetEvent, markEventSeen } from "../lib/db/webhook_events.ts";
-import { AppError } from "../lib/errors.ts";
 import {
   verifyFinchWebhook,
   WEBHOOK_MAX_BYTES,
-} from "../lib/finch_webhooks.ts";
-import { handleWebhookEvent, parseWebhookEvent } from "../lib/flows/status.ts";
+} from "../lib/finch/webhooks.ts";
+import {
+  handleWebhookEvent,
+  parseWebhookEvent,
+} from "../lib/flows/webhooks.ts";
+import { limitBody } from "../lib/http/body.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 
 /** How long an event id is remembered: Finch's retries span about 2.5 hours. */
@@ -30,16 +32,10 @@ export function webhookRoutes(): Hono<AppEnv> {
 
   app.post(
     "/webhooks/finch",
-    bodyLimit({
-      maxSize: WEBHOOK_MAX_BYTES,
-      onError: () => {
-        throw new AppError(
-          413,
-          "payload_too_large",
-          `The webhook body is larger than ${WEBHOOK_MAX_BYTES} bytes. Nothing was changed.`,
-        );
-      },
-    }),
+    limitBody(
+      WEBHOOK_MAX_BYTES,
+      `The webhook body is larger than ${WEBHOOK_MAX_BYTES} bytes. Nothing was changed.`,
+    ),
     async (c) => {
       const deps = c.var.deps;
       // The signature covers the exact bytes: read the raw text, parse only after.

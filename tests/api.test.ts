@@ -11,7 +11,7 @@ import {
   type Client,
   type TestPortal,
   testPortal,
-} from "./helpers/portal.ts";
+} from "../testing/portal.ts";
 
 /** The public connection shape of the product brief (views may add to it). */
 const CONNECTION_KEYS = [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testPortal } from "./helpers/portal.ts";
+import { testPortal } from "../testing/portal.ts";
 
 Deno.test("[flow] redirect connect end to end shows a card", async () => {
   const t = await testPortal();

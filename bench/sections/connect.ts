@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { createFinchGateway } from "../../lib/finch.ts";
-import { type Client, testPortal } from "../../tests/helpers/portal.ts";
+import { createFinchGateway } from "../../lib/finch/gateway.ts";
+import { type Client, testPortal } from "../../testing/portal.ts";
 import type { BenchConfig } from "../lib/config.ts";
 import { tempDir } from "../lib/process.ts";
 import { fmt, ms, type Row, type SectionResult } from "../lib/report.ts";

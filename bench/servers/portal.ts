@@ -8,12 +8,10 @@
  *
  * @module
  */
-import { bootPortal } from "../../lib/boot.ts";
+import { bootPortal } from "../../boot.ts";
 
 const portal = await bootPortal({
   env: Deno.env.toObject(),
-  // As main.ts: a prebuilt island bundle when `deno task build` made one.
-  prebuiltAssets: true,
   log: (level, event, fields = {}) =>
     console.error(JSON.stringify({ level, event, ...fields })),
 });

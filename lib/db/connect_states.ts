@@ -73,7 +73,7 @@ export async function createConnectState(
   }
   const now = options.now ?? new Date();
   const state = randomToken();
-  const key = connectStateKey(await sha256(state));
+  const key = connectStateKey(sha256(state));
   const stored: Stored = {
     kind: "state",
     data: { ...data, created_at: iso(now) },
@@ -89,12 +89,62 @@ export async function createConnectState(
   return state;
 }
 
+/** The key a state string is stored under, or null when it cannot be one of ours. */
+export function connectStateKeyOf(state: string): Deno.KvKey | null {
+  if (typeof state !== "string" || !/^[A-Za-z0-9_-]{20,100}$/.test(state)) {
+    return null;
+  }
+  return connectStateKey(sha256(state));
+}
+
+/** A stored state as read from KV, to judge and later spend. */
+export type ConnectStateEntry = Deno.KvEntryMaybe<unknown>;
+
 /**
- * Takes a state once. Later takes answer `used`; a state past its time
- * answers `expired` (once; then it is gone: `unknown`). With `accept`, a
- * live state whose data it rejects (another session's, another customer's)
- * answers `mismatch` and stays untouched, so only the run's own session can
- * spend it.
+ * Judges a state read from KV (see {@linkcode connectStateKeyOf}), writing nothing: its
+ * data when it is live and `accept` takes it; otherwise why not. A live state another
+ * session's or customer's `accept` rejects answers `mismatch`.
+ *
+ * @example
+ * ```ts
+ * const judged = judgeConnectState(entry, { now, accept: (d) => d.session_hash === hash });
+ * ```
+ */
+export function judgeConnectState(
+  entry: ConnectStateEntry | null,
+  options: { now?: Date; accept?: (data: ConnectStateData) => boolean } = {},
+): TakeStateResult {
+  const stored = entry?.value as Stored | null | undefined;
+  if (!stored) return { ok: false, reason: "unknown" };
+  if (stored.kind === "used") return { ok: false, reason: "used" };
+  if (options.accept && !options.accept(stored.data)) {
+    return { ok: false, reason: "mismatch" };
+  }
+  if (stored.expires_at <= iso(options.now ?? new Date())) {
+    return { ok: false, reason: "expired" };
+  }
+  return { ok: true, data: stored.data };
+}
+
+/**
+ * Adds to `op` what spends a live state: a check that it is unchanged since `entry` was
+ * read, and its tombstone. The op then commits only if no other callback spent it first,
+ * so the state is spent in the same atomic write as what it was for (the connection).
+ * One check.
+ */
+export function addSpendState(
+  op: Deno.AtomicOperation,
+  entry: Deno.KvEntryMaybe<unknown>,
+  now: Date,
+): Deno.AtomicOperation {
+  const tombstone: Stored = { kind: "used", used_at: iso(now) };
+  return op.check(entry).set(entry.key, tombstone, { expireIn: TOMBSTONE_MS });
+}
+
+/**
+ * Takes a state once: judges it and spends it in one step. Later takes answer `used`; a
+ * state past its time answers `expired` (once; then it is gone: `unknown`). With `accept`, a live state whose data it
+ * rejects (another session's, another customer's) answers `mismatch` and stays untouched.
  *
  * @example
  * ```ts
@@ -107,32 +157,23 @@ export async function takeConnectState(
   state: string,
   options: { now?: Date; accept?: (data: ConnectStateData) => boolean } = {},
 ): Promise<TakeStateResult> {
-  if (typeof state !== "string" || !/^[A-Za-z0-9_-]{20,100}$/.test(state)) {
-    return { ok: false, reason: "unknown" };
-  }
-  const key = connectStateKey(await sha256(state));
+  const key = connectStateKeyOf(state);
+  if (!key) return { ok: false, reason: "unknown" };
   return await decideLoop<TakeStateResult>("take connect state", async () => {
     const entry = await kv.get<Stored>(key);
-    const stored = entry.value;
-    if (!stored) return { done: { ok: false, reason: "unknown" } };
-    if (stored.kind === "used") return { done: { ok: false, reason: "used" } };
-    if (options.accept && !options.accept(stored.data)) {
-      return { done: { ok: false, reason: "mismatch" } };
-    }
-    const now = iso(options.now ?? new Date());
-    if (stored.expires_at <= now) {
+    const judged = judgeConnectState(entry, options);
+    if (!judged.ok && judged.reason === "expired") {
+      // Said once; then the state is gone.
       return {
         commit: () => kv.atomic().check(entry).delete(key),
-        result: { ok: false, reason: "expired" },
+        result: judged,
       };
     }
-    const tombstone: Stored = { kind: "used", used_at: now };
+    if (!judged.ok) return { done: judged };
+    const now = options.now ?? new Date();
     return {
-      commit: () =>
-        kv.atomic().check(entry).set(key, tombstone, {
-          expireIn: TOMBSTONE_MS,
-        }),
-      result: { ok: true, data: stored.data },
+      commit: () => addSpendState(kv.atomic(), entry, now),
+      result: judged,
     };
   });
 }

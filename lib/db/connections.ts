@@ -5,17 +5,26 @@
  * Every write is one atomic op whose checks cover every key the decision read
  * (record, owner index, company index, attempt slot), so concurrent callbacks
  * and several processes on one KV file cannot break the two uniqueness rules:
- * a lost check re-reads and decides again ({@linkcode decideLoop}). Refusals
+ * a lost check re-reads and decides again ({@linkcode decide}). Refusals
  * (`ConnectionOwnedElsewhere`, `DuplicateConnection`) are decided before
- * anything is written. At most 6 checks per op.
+ * anything is written. At most 6 checks per op, plus what a caller adds to the
+ * same op with `also` (its own checks and writes, committed only together with
+ * the connection: the callback spends its state that way).
  *
  * The token's AAD is its connection id, so a sealed value copied onto another
- * connection fails to open.
+ * connection fails to open. Status and detail updates are in
+ * `connection_status.ts`; record building in `connection_records.ts`.
  *
  * @module
  */
 import type { Sealer } from "../sealing.ts";
 import { addAdvance, type AttemptRecord } from "./attempts.ts";
+import {
+  type ConnectionOwner,
+  newConnection,
+  refreshConnection,
+  tokenAad,
+} from "./connection_records.ts";
 import {
   ConnectionOwnedElsewhere,
   DuplicateConnection,
@@ -33,142 +42,48 @@ import {
   customerKey,
 } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
-import { customerChanged } from "./changes.ts";
-import { decideLoop, retryTransient } from "./retry.ts";
+import { decide, retryTransient } from "./retry.ts";
 import {
-  Connection,
-  ConnectionPatch,
-  type ConnectionStatus,
+  type Connection,
   CustomerId,
-  type Entity,
   FinchId,
   iso,
   parse,
   StoreConnectionInput,
 } from "./schemas.ts";
 
-/** Value of the owner index `["connections_by_id", connection_id]`. */
-export interface ConnectionOwner {
-  customer_id: string;
-}
+export { type ConnectionOwner, tokenAad } from "./connection_records.ts";
+
+/**
+ * Adds a caller's own checks and writes to a connection's atomic op; called again, with
+ * the round's number, each time the op is decided again.
+ */
+export type AlsoInOp = (
+  op: Deno.AtomicOperation,
+  round: number,
+) => void | Promise<void>;
 
 /** Result of {@linkcode storeConnection}. */
 export interface StoreResult {
   /** `created`: a new record; `refreshed`: same connection, new token. */
   outcome: "created" | "refreshed";
   connection: Connection;
+  /** The record's versionstamp after the write (for a following checked update). */
+  versionstamp: string;
 }
 
 /** Result of {@linkcode replaceConnection}. */
 export interface ReplaceResult {
   outcome: "replaced";
   connection: Connection;
+  /** The new record's versionstamp after the write. */
+  versionstamp: string;
   /**
    * The removed connection and its last token, so the caller can retire it
    * upstream (`/disconnect`) now that no record uses it. `access_token` is
    * null when the old token could not be opened.
    */
   retired: { connection: Connection; access_token: string | null };
-}
-
-/** Result of {@linkcode applyStatus}. */
-export type ApplyStatusResult =
-  | { outcome: "applied"; connection: Connection }
-  | { outcome: "stale"; connection: Connection }
-  | { outcome: "not_found" };
-
-type ParsedInput = ReturnType<typeof StoreConnectionInput.parse>;
-
-/** The AAD binding a sealed token to its connection. */
-export const tokenAad = (connection_id: string): string =>
-  `connection_token:${connection_id}`;
-
-/**
- * Merges entity ids and detail over the stored entities. Status is taken
- * only where `at` is not older than what the entity already knows.
- */
-function mergeEntities(
-  prev: Entity[],
-  ids: string[],
-  detail: ParsedInput["entities"],
-  status: ConnectionStatus,
-  at: string,
-): Entity[] {
-  const out = new Map(prev.map((e) => [e.id, e]));
-  const byId = new Map(detail.map((d) => [d.id, d]));
-  for (const id of new Set([...ids, ...byId.keys()])) {
-    const old = out.get(id);
-    const d = byId.get(id);
-    const newer = !old || at >= old.status_at;
-    out.set(id, {
-      id,
-      name: d?.name ?? old?.name ?? null,
-      source_id: d?.source_id ?? old?.source_id ?? null,
-      status: newer ? d?.status ?? status : old.status,
-      status_at: newer ? at : old.status_at,
-    });
-  }
-  return [...out.values()];
-}
-
-function newConnection(data: ParsedInput, now: string): Connection {
-  return parse(Connection, {
-    connection_id: data.connection_id,
-    customer_id: data.customer_id,
-    provider_id: data.provider_id,
-    company_id: data.company_id,
-    company_name: data.company_name,
-    status: data.status,
-    status_message: data.status_message,
-    status_at: now,
-    products: data.products,
-    entities: mergeEntities(
-      [],
-      data.entity_ids,
-      data.entities,
-      data.status,
-      now,
-    ),
-    finch_customer_id: data.finch_customer_id,
-    client_type: data.client_type,
-    connection_type: data.connection_type,
-    authentication_methods: data.authentication_methods,
-    last_synced_at: null,
-    token_updated_at: now,
-    created_at: now,
-    updated_at: now,
-  }, "connection");
-}
-
-/** A new token for a stored connection: identity and history kept. */
-function refreshConnection(
-  old: Connection,
-  data: ParsedInput,
-  now: string,
-): Connection {
-  const newer = now >= old.status_at;
-  return parse(Connection, {
-    ...old,
-    company_name: data.company_name ?? old.company_name,
-    // The newest token defines what may be called, so its scopes win.
-    products: data.products,
-    entities: mergeEntities(
-      old.entities,
-      data.entity_ids,
-      data.entities,
-      data.status,
-      now,
-    ),
-    status: newer ? data.status : old.status,
-    status_message: newer ? data.status_message : old.status_message,
-    status_at: newer ? now : old.status_at,
-    client_type: data.client_type ?? old.client_type,
-    connection_type: data.connection_type ?? old.connection_type,
-    authentication_methods: data.authentication_methods ??
-      old.authentication_methods,
-    token_updated_at: now,
-    updated_at: now,
-  }, "connection");
 }
 
 /**
@@ -183,8 +98,8 @@ function refreshConnection(
  *   {@linkcode DuplicateConnection} carrying the untouched record.
  *
  * With `attempt_slot`, the customer's attempt advances in the same op when it
- * is still at that slot (created or refreshed). Refusals write nothing.
- * Throws {@linkcode NotFound} for an unknown customer.
+ * is still at that slot (created or refreshed). Refusals write nothing, and
+ * nothing of `also` either. Throws {@linkcode NotFound} for an unknown customer.
  *
  * @example
  * ```ts
@@ -200,7 +115,7 @@ export async function storeConnection(
   kv: Deno.Kv,
   sealer: Sealer,
   input: StoreConnectionInput,
-  options: { now?: Date } = {},
+  options: { now?: Date; also?: AlsoInOp } = {},
 ): Promise<StoreResult> {
   const data = parse(StoreConnectionInput, input, "connection");
   const { customer_id, connection_id, provider_id, company_id } = data;
@@ -214,9 +129,11 @@ export async function storeConnection(
     token: connectionTokenKey(connection_id),
   };
 
-  const result = await decideLoop<StoreResult>(
+  const { value, versionstamp } = await decide<
+    Omit<StoreResult, "versionstamp">
+  >(
     `store connection ${connection_id}`,
-    async () => {
+    async (round) => {
       const now = iso(options.now ?? new Date());
       const [customer, owner, company, record, attempt] = await kv.getMany<
         [unknown, ConnectionOwner, string, Connection, AttemptRecord]
@@ -227,7 +144,7 @@ export async function storeConnection(
       }
 
       const op = kv.atomic();
-      let result: StoreResult;
+      let result: Omit<StoreResult, "versionstamp">;
       if (owner.value && record.value) {
         const connection = refreshConnection(record.value, data, now);
         op.check(owner, record)
@@ -264,11 +181,11 @@ export async function storeConnection(
           at: now,
         });
       }
+      await options.also?.(op, round);
       return { commit: () => op, result };
     },
   );
-  customerChanged(kv, customer_id);
-  return result;
+  return { ...value, versionstamp: versionstamp! };
 }
 
 /**
@@ -295,7 +212,7 @@ export async function replaceConnection(
   sealer: Sealer,
   target: { existing: Connection; versionstamp: string },
   input: StoreConnectionInput,
-  options: { now?: Date } = {},
+  options: { now?: Date; also?: AlsoInOp } = {},
 ): Promise<ReplaceResult> {
   const data = parse(StoreConnectionInput, input, "connection");
   const old = target.existing;
@@ -322,9 +239,11 @@ export async function replaceConnection(
     attempt: connectAttemptKey(customer_id),
   };
 
-  const result = await decideLoop<ReplaceResult>(
+  const { value, versionstamp } = await decide<
+    Omit<ReplaceResult, "versionstamp">
+  >(
     `replace connection ${old.connection_id}`,
-    async () => {
+    async (round) => {
       const now = iso(options.now ?? new Date());
       const [oldRecord, oldToken, company, owner, record, attempt] = await kv
         .getMany<
@@ -379,6 +298,7 @@ export async function replaceConnection(
           at: now,
         });
       }
+      await options.also?.(op, round);
       return {
         commit: () => op,
         result: {
@@ -389,187 +309,39 @@ export async function replaceConnection(
       };
     },
   );
-  customerChanged(kv, customer_id);
-  return result;
+  return { ...value, versionstamp: versionstamp! };
 }
 
-/**
- * Updates details learnt from introspect / company (name, status, entities,
- * authentication methods, last sync...), versionstamp-checked and retried.
- * A status change obeys the same ordering as {@linkcode applyStatus}: it is
- * ignored when `status_at` (default now) is older than the stored one.
- * Throws {@linkcode NotFound}.
- *
- * @example
- * ```ts
- * const c = await updateConnection(kv, "acme", "conn_1", {
- *   company_name: company.legal_name, status: intro.connection_status.status,
- * });
- * ```
- */
-export async function updateConnection(
+/** A stored connection with its versionstamp, as read. */
+export type ConnectionEntry = Deno.KvEntry<Connection>;
+
+/** The customer's record of `connection_id`, or null. Internal to the data layer. */
+export async function getEntry(
   kv: Deno.Kv,
   customer_id: string,
   connection_id: string,
-  patch: ConnectionPatch,
-  options: { now?: Date } = {},
-): Promise<Connection> {
-  const p = parse(ConnectionPatch, patch, "connection patch");
-  const result = await decideLoop<Connection>(
-    `update connection ${connection_id}`,
-    async () => {
-      const entry = await getEntry(kv, customer_id, connection_id);
-      if (!entry?.value) throw new NotFound("connection", connection_id);
-      const old = entry.value;
-      const now = iso(options.now ?? new Date());
-      const statusAt = p.status_at ?? now;
-      const statusNewer = statusAt >= old.status_at;
-      const next: Connection = { ...old, updated_at: now };
-      for (
-        const field of [
-          "company_name",
-          "products",
-          "authentication_methods",
-          "last_synced_at",
-          "client_type",
-          "connection_type",
-        ] as const
-      ) {
-        if (p[field] !== undefined) Object.assign(next, { [field]: p[field] });
-      }
-      if (p.status !== undefined && statusNewer) {
-        next.status = p.status;
-        next.status_message = p.status_message ?? null;
-        next.status_at = statusAt;
-      }
-      if (p.entities !== undefined) {
-        // Introspect's list is authoritative: entities it omits are gone.
-        const kept = old.entities.filter((e) =>
-          p.entities!.some((d) => d.id === e.id)
-        );
-        next.entities = mergeEntities(
-          kept,
-          [],
-          p.entities.map((d) => ({
-            ...d,
-            name: d.name ?? null,
-            source_id: d.source_id ?? null,
-          })),
-          p.status ?? old.status,
-          statusAt,
-        );
-      }
-      const connection = parse(Connection, next, "connection");
-      return {
-        commit: () =>
-          kv.atomic().check(entry).set(
-            connectionKey(old.customer_id, old.connection_id),
-            connection,
-          ),
-        result: connection,
-      };
-    },
-  );
-  customerChanged(kv, customer_id);
-  return result;
-}
-
-/**
- * Applies a status observed at `at` (a webhook's time): ignored as `stale`
- * when older than what the record (or, with `entity_id`, the entity) already
- * knows, so a late event never rolls back a newer one. An unknown entity id is
- * added. `not_found` for an unknown connection.
- *
- * @example
- * ```ts
- * const r = await applyStatus(kv, event.connection_id, {
- *   status: event.data.status, at: new Date(Number(timestamp) * 1000),
- *   entity_id: event.entity_id ?? undefined,
- * });
- * if (r.outcome === "not_found") console.log("unknown connection");
- * ```
- */
-export async function applyStatus(
-  kv: Deno.Kv,
-  connection_id: string,
-  update: {
-    status: ConnectionStatus | string;
-    at: Date | string;
-    message?: string | null;
-    entity_id?: string | null;
-  },
-): Promise<ApplyStatusResult> {
-  const status = parse(Connection.shape.status, update.status, "status");
-  const at = iso(update.at);
-  const result = await decideLoop<ApplyStatusResult>(
-    `status of ${connection_id}`,
-    async () => {
-      const entry = await findEntry(kv, connection_id);
-      if (!entry) return { done: { outcome: "not_found" } };
-      const old = entry.value;
-      const next: Connection = { ...old, updated_at: iso(new Date()) };
-      if (update.entity_id) {
-        const id = parse(FinchId, update.entity_id, "entity id");
-        const current = old.entities.find((e) => e.id === id);
-        if (current && at < current.status_at) {
-          return { done: { outcome: "stale", connection: old } };
-        }
-        const entity: Entity = current
-          ? { ...current, status, status_at: at }
-          : { id, name: null, source_id: null, status, status_at: at };
-        next.entities = current
-          ? old.entities.map((e) => e.id === id ? entity : e)
-          : [...old.entities, entity];
-      } else {
-        if (at < old.status_at) {
-          return { done: { outcome: "stale", connection: old } };
-        }
-        next.status = status;
-        next.status_message = update.message ?? null;
-        next.status_at = at;
-      }
-      const connection = parse(Connection, next, "connection");
-      return {
-        commit: () =>
-          kv.atomic().check(entry).set(
-            connectionKey(old.customer_id, old.connection_id),
-            connection,
-          ),
-        result: { outcome: "applied", connection },
-      };
-    },
-  );
-  if (result.outcome === "applied") {
-    customerChanged(kv, result.connection.customer_id);
-  }
-  return result;
-}
-
-async function getEntry(
-  kv: Deno.Kv,
-  customer_id: string,
-  connection_id: string,
-): Promise<Deno.KvEntryMaybe<Connection> | null> {
+): Promise<ConnectionEntry | null> {
   if (
     !CustomerId.safeParse(customer_id).success ||
     !FinchId.safeParse(connection_id).success
   ) return null;
-  return await kv.get<Connection>(connectionKey(customer_id, connection_id));
+  const entry = await kv.get<Connection>(
+    connectionKey(customer_id, connection_id),
+  );
+  return entry.value ? entry as ConnectionEntry : null;
 }
 
-async function findEntry(
+/** The record of `connection_id` through its owner index, or null. Internal. */
+export async function findEntry(
   kv: Deno.Kv,
   connection_id: string,
-): Promise<Deno.KvEntry<Connection> | null> {
+): Promise<ConnectionEntry | null> {
   if (!FinchId.safeParse(connection_id).success) return null;
   const owner = await kv.get<ConnectionOwner>(
     connectionOwnerKey(connection_id),
   );
   if (!owner.value) return null;
-  const entry = await kv.get<Connection>(
-    connectionKey(owner.value.customer_id, connection_id),
-  );
-  return entry.value ? entry as Deno.KvEntry<Connection> : null;
+  return await getEntry(kv, owner.value.customer_id, connection_id);
 }
 
 /**
@@ -594,6 +366,39 @@ export async function getConnection(
 }
 
 /**
+ * {@linkcode getConnection}, with the record's versionstamp, for a write that follows
+ * (a disconnect).
+ *
+ * @example
+ * ```ts
+ * const entry = await getConnectionEntry(kv, session.customer_id, params.connection_id);
+ * ```
+ */
+export async function getConnectionEntry(
+  kv: Deno.Kv,
+  customer_id: string,
+  connection_id: string,
+): Promise<ConnectionEntry | null> {
+  return await retryTransient(() => getEntry(kv, customer_id, connection_id));
+}
+
+/**
+ * A connection by its Finch id alone (integrator API, webhooks), with its
+ * versionstamp, or null.
+ *
+ * @example
+ * ```ts
+ * const entry = await findConnectionEntry(kv, event.connection_id);
+ * ```
+ */
+export async function findConnectionEntry(
+  kv: Deno.Kv,
+  connection_id: string,
+): Promise<ConnectionEntry | null> {
+  return await retryTransient(() => findEntry(kv, connection_id));
+}
+
+/**
  * A connection by its Finch id alone (integrator API, webhooks), or null.
  *
  * @example
@@ -605,12 +410,11 @@ export async function findConnection(
   kv: Deno.Kv,
   connection_id: string,
 ): Promise<Connection | null> {
-  const entry = await retryTransient(() => findEntry(kv, connection_id));
-  return entry?.value ?? null;
+  return (await findConnectionEntry(kv, connection_id))?.value ?? null;
 }
 
 /**
- * One page of a customer's connections, in connection id order.
+ * One page of a customer's connections, in connection id order: one KV round trip.
  *
  * @example
  * ```ts
@@ -649,10 +453,44 @@ export async function getAccessToken(
 }
 
 /**
+ * The owner of a connection and its opened access token, read together (one round
+ * trip), or null when the connection or its token is not stored. For the integrator's
+ * token route, which needs nothing else.
+ *
+ * @example
+ * ```ts
+ * const found = await readToken(kv, sealer, "conn_1");
+ * if (found) respond(found.access_token);
+ * ```
+ */
+export async function readToken(
+  kv: Deno.Kv,
+  sealer: Sealer,
+  connection_id: string,
+): Promise<{ customer_id: string; access_token: string } | null> {
+  if (!FinchId.safeParse(connection_id).success) return null;
+  const [owner, token] = await retryTransient(() =>
+    kv.getMany<[ConnectionOwner, string]>([
+      connectionOwnerKey(connection_id),
+      connectionTokenKey(connection_id),
+    ])
+  );
+  if (!owner.value || !token.value) return null;
+  return {
+    customer_id: owner.value.customer_id,
+    access_token: await sealer.open(token.value, tokenAad(connection_id)),
+  };
+}
+
+/**
  * Deletes a connection: record, owner index, company index and sealed token
  * in one atomic op. Returns the deleted record; {@linkcode NotFound} when the
  * customer has no such connection. Call Finch's `/disconnect` first, with
  * {@linkcode getAccessToken}: afterwards the token is gone.
+ *
+ * With `expected` (the record as the caller read it), the first round writes under a
+ * check of its versionstamp instead of reading the record again; if it changed since,
+ * the delete is decided again on fresh data.
  *
  * @example
  * ```ts
@@ -663,11 +501,14 @@ export async function deleteConnection(
   kv: Deno.Kv,
   customer_id: string,
   connection_id: string,
+  options: { expected?: ConnectionEntry } = {},
 ): Promise<Connection> {
-  const result = await decideLoop<Connection>(
+  const { value } = await decide<Connection>(
     `delete connection ${connection_id}`,
-    async () => {
-      const record = await getEntry(kv, customer_id, connection_id);
+    async (round) => {
+      const record = round === 0 && options.expected
+        ? options.expected
+        : await getEntry(kv, customer_id, connection_id);
       if (!record?.value) throw new NotFound("connection", connection_id);
       const c = record.value;
       const companyKey = connectionCompanyKey(
@@ -692,6 +533,5 @@ export async function deleteConnection(
       return { commit: () => op, result: c };
     },
   );
-  customerChanged(kv, customer_id);
-  return result;
+  return value;
 }

@@ -9,7 +9,6 @@
 import { NotFound } from "./errors.ts";
 import { customerKey, customersPrefix } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
-import { customerChanged } from "./changes.ts";
 import { decideLoop, retryTransient } from "./retry.ts";
 import { Customer, CustomerId, iso, parse } from "./schemas.ts";
 
@@ -36,7 +35,7 @@ export async function upsertCustomer(
   options: { now?: Date } = {},
 ): Promise<{ outcome: "created" | "updated"; customer: Customer }> {
   const id = parse(CustomerId, input?.id, "customer id");
-  const result = await decideLoop<
+  return await decideLoop<
     { outcome: "created" | "updated"; customer: Customer }
   >(
     `upsert customer ${id}`,
@@ -57,8 +56,6 @@ export async function upsertCustomer(
       };
     },
   );
-  customerChanged(kv, id);
-  return result;
 }
 
 /**
@@ -92,7 +89,7 @@ export async function revokePortalLinks(
   id: string,
   at: Date = new Date(),
 ): Promise<Customer> {
-  const customer = await decideLoop(`revoke links of ${id}`, async () => {
+  return await decideLoop(`revoke links of ${id}`, async () => {
     const entry = CustomerId.safeParse(id).success
       ? await kv.get<Customer>(customerKey(id))
       : null;
@@ -107,8 +104,6 @@ export async function revokePortalLinks(
       result: customer,
     };
   });
-  customerChanged(kv, customer.id);
-  return customer;
 }
 
 /**

@@ -12,12 +12,12 @@
  * | `["connection_tokens", connection_id]` | sealed token string | apart from the record so listing records never loads tokens, and rekey can scan one prefix |
  * | `["connect_attempts", customer_id]` | `{slot, ...}` | the customer's current Finch customer-id slot |
  * | `["connect_attempt_log", customer_id, slot]` | what happened to the slot | debugging aid |
- * | `["portal_sessions", sha256(token)]` | PortalSession | only a hash of the cookie value is stored |
+ * | `["portal_sessions", customer_id, sha256(token)]` | PortalSession | only a hash of the cookie value is stored; under the customer, so one read fetches a session and its customer |
  * | `["connect_states", sha256(state)]` | ConnectState or a tombstone | single-use callback state |
  * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
  * | `["rate_limits", rule, subject, window_start_ms]` | count, with `expireIn` | a rate limit's fixed-window counter (lib/http/rate_limit.ts) |
- * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/status.ts) |
+ * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/refresh.ts) |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -93,11 +93,14 @@ export const connectAttemptLogKey = (
   slot: number,
 ): Deno.KvKey => ["connect_attempt_log", customer_id, slot];
 
-/** Portal session by hash of its cookie value. @example `portalSessionKey(await sha256("tok"))` */
-export const portalSessionKey = (session_hash: string): Deno.KvKey => [
-  "portal_sessions",
-  session_hash,
-];
+/**
+ * Portal session by its customer and the hash of its cookie value.
+ * @example `portalSessionKey("acme", sha256("tok"))`
+ */
+export const portalSessionKey = (
+  customer_id: string,
+  session_hash: string,
+): Deno.KvKey => ["portal_sessions", customer_id, session_hash];
 
 /** Callback state by hash of the state string. @example `connectStateKey(hash)` */
 export const connectStateKey = (state_hash: string): Deno.KvKey => [
@@ -126,7 +129,7 @@ export const rateLimitKey = (
 
 /**
  * The short lease that lets one page view refresh a connection's status
- * (lib/flows/status.ts). @example `statusRefreshLeaseKey("conn_1")`
+ * (lib/flows/refresh.ts). @example `statusRefreshLeaseKey("conn_1")`
  */
 export const statusRefreshLeaseKey = (connection_id: string): Deno.KvKey => [
   "status_refresh_leases",

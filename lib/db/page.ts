@@ -1,9 +1,10 @@
 /**
- * Cursor pagination over a KV prefix: `{ values, cursor }`.
+ * Cursor pagination over a KV prefix: `{ values, cursor }`, in one round trip.
  *
- * A KV list cursor can be non-empty after the last full page, so a page of
- * exactly `limit` items peeks one entry further before handing out a cursor:
- * `cursor` is present only when more values remain.
+ * A page reads one entry more than it returns, to know whether another page follows,
+ * and its cursor names the last key it returned; the next page starts just after that
+ * key. (Deno KV's own cursor can be non-empty after the last full page, which costs a
+ * second read to rule out: on Deno Deploy every read is a network round trip.)
  *
  * @module
  */
@@ -24,6 +25,41 @@ export interface PageOptions {
   cursor?: string;
   /** Page size, 1-100 (default 50). */
   limit?: number;
+  /** Newest key first. */
+  reverse?: boolean;
+}
+
+/** The key parts after the prefix that a cursor may carry. */
+type Tail = (string | number)[];
+
+function encodeCursor(tail: Deno.KvKey): string {
+  return new TextEncoder().encode(JSON.stringify(tail)).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+}
+
+function decodeCursor(cursor: string): Tail {
+  const bad = () =>
+    new InvalidInput("page", ["cursor: not valid for this list"]);
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) {
+    throw new InvalidInput("page", ["cursor: malformed"]);
+  }
+  let tail: unknown;
+  try {
+    tail = JSON.parse(
+      new TextDecoder().decode(
+        Uint8Array.fromBase64(cursor, { alphabet: "base64url" }),
+      ),
+    );
+  } catch {
+    throw bad();
+  }
+  if (
+    !Array.isArray(tail) || tail.length < 1 || tail.length > 4 ||
+    !tail.every((p) => typeof p === "string" || typeof p === "number")
+  ) throw bad();
+  return tail;
 }
 
 /**
@@ -43,26 +79,27 @@ export async function listPage<T>(
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new InvalidInput("page", ["limit: integer 1-100"]);
   }
-  if (
-    options.cursor !== undefined &&
-    !/^[A-Za-z0-9+/=_-]{1,2000}$/.test(options.cursor)
-  ) {
-    throw new InvalidInput("page", ["cursor: malformed"]);
+  let selector: Deno.KvListSelector = { prefix };
+  if (options.cursor !== undefined) {
+    const last = [...prefix, ...decodeCursor(options.cursor)];
+    selector = options.reverse
+      ? { prefix, end: last }
+      // The smallest key after `last`: `last` itself extended by the lowest part.
+      : { prefix, start: [...last, new Uint8Array()] };
   }
   return await retryTransient(async () => {
-    const values: T[] = [];
-    const iter = kv.list<T>({ prefix }, { limit, cursor: options.cursor });
-    try {
-      for await (const entry of iter) values.push(entry.value);
-    } catch (err) {
-      if (err instanceof TypeError && /cursor/i.test(err.message)) {
-        throw new InvalidInput("page", ["cursor: not valid for this list"]);
-      }
-      throw err;
-    }
-    if (values.length < limit || !iter.cursor) return { values };
-    const peek = kv.list({ prefix }, { limit: 1, cursor: iter.cursor });
-    for await (const _ of peek) return { values, cursor: iter.cursor };
-    return { values };
+    const entries: Deno.KvEntry<T>[] = [];
+    for await (
+      const entry of kv.list<T>(selector, {
+        limit: limit + 1,
+        reverse: options.reverse,
+      })
+    ) entries.push(entry);
+    if (entries.length <= limit) return { values: entries.map((e) => e.value) };
+    const page = entries.slice(0, limit);
+    return {
+      values: page.map((e) => e.value),
+      cursor: encodeCursor(page[limit - 1].key.slice(prefix.length)),
+    };
   });
 }

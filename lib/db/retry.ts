@@ -132,14 +132,31 @@ export type Step<T> =
  */
 export async function decideLoop<T>(
   what: string,
-  round: () => Promise<Step<T>>,
+  round: (attempt: number) => Promise<Step<T>>,
 ): Promise<T> {
+  return (await decide(what, round)).value;
+}
+
+/**
+ * {@linkcode decideLoop}, also giving the versionstamp of the commit that decided it
+ * (null when a round ended without one): every key that commit set now has it, so a
+ * following write can check against it without reading the key again.
+ *
+ * @example
+ * ```ts
+ * const { value, versionstamp } = await decide("store", round);
+ * ```
+ */
+export async function decide<T>(
+  what: string,
+  round: (attempt: number) => Promise<Step<T>>,
+): Promise<{ value: T; versionstamp: string | null }> {
   for (let attempt = 0; attempt < DECIDE_ATTEMPTS; attempt++) {
-    const step = await retryTransient(round);
-    if ("done" in step) return step.done;
+    const step = await retryTransient(() => round(attempt));
+    if ("done" in step) return { value: step.done, versionstamp: null };
     const res = await commit(step.commit);
     if (attempt + 1 > retryStats.maxRounds) retryStats.maxRounds = attempt + 1;
-    if (res.ok) return step.result;
+    if (res.ok) return { value: step.result, versionstamp: res.versionstamp };
     retryStats.conflicts++;
     await backoff(attempt);
   }

@@ -30,13 +30,11 @@ export function randomToken(): string {
  *
  * @example
  * ```ts
- * const hash = await sha256("token"); // 43 chars
+ * const hash = sha256("token"); // 43 chars
  * ```
  */
-export function sha256(value: string): Promise<string> {
+export function sha256(value: string): string {
   // node:crypto hashes synchronously in about 2 µs; WebCrypto's digest took 25-40 µs
   // per call, and every page view hashes its session cookie (bench/).
-  return Promise.resolve(
-    createHash("sha256").update(value, "utf8").digest("base64url"),
-  );
+  return createHash("sha256").update(value, "utf8").digest("base64url");
 }

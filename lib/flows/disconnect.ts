@@ -4,16 +4,19 @@
  * If Finch cannot be reached nothing is deleted, so the employer never sees a connection
  * vanish while Finch keeps syncing (and billing) it. If Finch says the token is already
  * revoked, the connection is gone upstream and the local record goes too.
+ *
+ * The record is read once, by the caller (the employer's page or the integrator API),
+ * and passed down; the delete is guarded by its versionstamp.
  */
 import {
+  type ConnectionEntry,
   deleteConnection,
   getAccessToken,
-  getConnection,
 } from "../db/connections.ts";
 import type { Connection } from "../db/schemas.ts";
-import { FinchTokenRevoked } from "../finch.ts";
+import { FinchTokenRevoked } from "../finch/gateway.ts";
 import type { AppDeps } from "../http/env.ts";
-import { connectionNotFound, finchFailure } from "./connect.ts";
+import { flowError } from "./errors.ts";
 
 /** What a disconnect revoked, for the receipt shown to the employer or the API. */
 export interface DisconnectReceipt {
@@ -24,36 +27,37 @@ export interface DisconnectReceipt {
 }
 
 /**
- * Disconnects `connectionId` of `customerId`.
+ * Disconnects the connection `entry` holds (as read by the caller, who has checked that
+ * it belongs to the customer acting).
  *
  * @example
  * ```ts
- * const receipt = await disconnectConnection(deps, "acme", connectionId);
+ * const receipt = await disconnectConnection(deps, entry);
  * ```
  */
 export async function disconnectConnection(
   deps: AppDeps,
-  customerId: string,
-  connectionId: string,
+  entry: ConnectionEntry,
 ): Promise<DisconnectReceipt> {
-  const connection = await getConnection(deps.kv, customerId, connectionId);
-  if (!connection) throw connectionNotFound();
-  const token = await getAccessToken(deps.kv, deps.sealer, connectionId);
+  const { customer_id, connection_id } = entry.value;
+  const token = await getAccessToken(deps.kv, deps.sealer, connection_id);
   let revokedUpstream = true;
   if (token) {
     try {
       await deps.finch.disconnect(token);
     } catch (err) {
       if (!(err instanceof FinchTokenRevoked)) {
-        throw finchFailure(err, "disconnect");
+        throw flowError(err, "disconnect");
       }
       revokedUpstream = false;
     }
   }
-  const deleted = await deleteConnection(deps.kv, customerId, connectionId);
+  const deleted = await deleteConnection(deps.kv, customer_id, connection_id, {
+    expected: entry,
+  });
   deps.log("info", "connection_disconnected", {
-    customer_id: customerId,
-    connection_id: connectionId,
+    customer_id,
+    connection_id,
     revoked_upstream: revokedUpstream,
   });
   return {

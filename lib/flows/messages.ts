@@ -1,6 +1,6 @@
 /** What the portal tells the employer after a Connect run, in plain words. */
 import type { ConnectionView } from "../views.ts";
-import type { CompletedConnect } from "./connect.ts";
+import type { CompletedConnect } from "./callback.ts";
 
 export function outcomeMessage(
   outcome: CompletedConnect["outcome"],

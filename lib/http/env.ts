@@ -1,9 +1,8 @@
 /** The Hono environment shared by every route: dependencies and per-request values. */
 import type { Assets } from "../assets.ts";
 import type { ResolvedConfig } from "../config.ts";
-import type { FinchGateway } from "../finch.ts";
+import type { FinchGateway } from "../finch/gateway.ts";
 import type { Logger } from "../log.ts";
-import type { CacheMark, PageCache } from "./page_cache.ts";
 import type { RateLimits } from "./rate_limit.ts";
 import type { Sealer } from "../sealing.ts";
 import type { Signer } from "../signing.ts";
@@ -21,8 +20,6 @@ export interface AppDeps {
   now: () => number;
   /** Rate limits (lib/http/rate_limit.ts); the defaults when absent. */
   rateLimits?: RateLimits;
-  /** The page cache (lib/http/page_cache.ts); without one every view renders. */
-  pageCache?: PageCache;
 }
 
 /** The signed-in employer. */
@@ -32,15 +29,25 @@ export interface SessionCustomer {
   email: string | null;
 }
 
+/** The portal session of an employer page (lib/http/session.ts). */
+export interface RequestSession {
+  /** SHA-256 of the cookie value: binds callback states to this session. */
+  hash: string;
+  customerId: string;
+  expiresAt: number;
+  /** The session's form token, for the page's forms. */
+  csrf: string;
+  /** Entries a route asked to read together with the session (one round trip). */
+  also: Deno.KvEntryMaybe<unknown>[];
+}
+
 export interface AppEnv {
   Variables: {
     deps: AppDeps;
     /** Set by hono/secure-headers for the island script tag. */
     secureHeadersNonce?: string;
-    /** The portal session, on employer pages: its hash keys form tokens and states. */
-    session?: { hash: string; customerId: string; expiresAt: number };
+    /** The portal session, on employer pages. */
+    session?: RequestSession;
     customer?: SessionCustomer;
-    /** Set by a route whose page may be cached (lib/http/page_cache.ts). */
-    cacheMark?: CacheMark;
   };
 }

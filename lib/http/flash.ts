@@ -4,12 +4,16 @@
  */
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { Flash } from "../../components/Layout.tsx";
 import { fromBase64Url, toBase64Url } from "../signing.ts";
 import type { AppEnv } from "./env.ts";
 
-/** The flash cookie's name (the page cache renders afresh when it is present). */
-export const FLASH_COOKIE = "portal_flash";
+/** A message for the next page: what happened, in plain words. */
+export interface Flash {
+  kind: "success" | "error" | "info";
+  message: string;
+}
+
+const FLASH_COOKIE = "portal_flash";
 
 /** Leaves a message for the next page this browser shows. */
 export async function setFlash(

@@ -1,20 +1,22 @@
 /**
  * The employer's browser session and the protections that ride on it.
  *
- * A portal link is redeemed into a random session token, kept in an `HttpOnly`,
- * `SameSite=Lax` cookie (`Secure` and `__Host-` over https); KV keeps only its hash,
- * with an expiry. Every form carries a token derived from the session (HMAC, so nothing
- * more to store), and state-changing requests must also come from our own origin
- * (hono/csrf checks `Origin` and `Sec-Fetch-Site` on form posts). JSON endpoints insist
- * on `application/json`, which a cross-site form cannot send, and on the same token in a
- * header.
+ * A portal link is redeemed into a session (lib/db/portal_sessions.ts) kept in an
+ * `HttpOnly`, `SameSite=Lax` cookie (`Secure` and `__Host-` over https); KV keeps only
+ * its hash. Every form carries the session's form token, and state-changing requests
+ * must also come from our own origin (hono/csrf checks `Origin` and `Sec-Fetch-Site` on
+ * form posts). JSON endpoints insist on `application/json`, which a cross-site form
+ * cannot send, and on the same token in a header.
+ *
+ * Reading the session is one KV round trip; a route that needs another entry at once
+ * (the callback's state) asks for it with `alsoRead` and gets it in the same read.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { matchedRoutes } from "hono/route";
 import { AppError } from "../errors.ts";
-import { getPortalSession } from "../db/portal_sessions.ts";
+import { getPortalSession, sameFormToken } from "../db/portal_sessions.ts";
 import type { AppEnv } from "./env.ts";
 
 /** How long a portal session lasts after a link is redeemed. */
@@ -40,10 +42,10 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
 }
 
 /** The session's form token: proves a request was made from one of our pages. */
-export function csrfToken(c: Context<AppEnv>): Promise<string> {
+export function csrfToken(c: Context<AppEnv>): string {
   const session = c.var.session;
   if (!session) throw new Error("csrfToken needs a session");
-  return c.var.deps.signer.sign("csrf", session.hash);
+  return session.csrf;
 }
 
 const sessionEnded = () =>
@@ -54,12 +56,19 @@ const sessionEnded = () =>
     { title: "Please open your portal link" },
   );
 
+/** Keys a route wants read together with the session. */
+export type AlsoRead = (
+  c: Context<AppEnv>,
+) => Deno.KvKey[] | Promise<Deno.KvKey[]>;
+
 /**
  * Requires a live portal session; puts the session and its customer on the context.
  * Unsafe methods must also pass the origin check and carry the session's form token
  * (form field `_csrf`, or header `x-csrf-token` on JSON requests).
  */
-export function requireSession(): MiddlewareHandler<AppEnv> {
+export function requireSession(
+  options: { alsoRead?: AlsoRead } = {},
+): MiddlewareHandler<AppEnv> {
   const originCheck = csrf({
     origin: (origin, c) =>
       origin ===
@@ -73,16 +82,20 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
     }
     const { kv, config } = c.var.deps;
     const token = getCookie(c, sessionCookieName(config.publicUrl));
-    const now = new Date(c.var.deps.now());
-    const session = token ? await getPortalSession(kv, token, { now }) : null;
-    // getPortalSession read the customer to check revocation; reading it again cost
-    // every page view a KV round trip.
-    const customer = session?.customer;
-    if (!session || !customer) throw sessionEnded();
+    const session = token
+      ? await getPortalSession(kv, token, {
+        now: new Date(c.var.deps.now()),
+        alsoRead: options.alsoRead ? await options.alsoRead(c) : undefined,
+      })
+      : null;
+    if (!session) throw sessionEnded();
+    const customer = session.customer;
     c.set("session", {
       hash: session.session_hash,
       customerId: customer.id,
       expiresAt: Date.parse(session.expires_at),
+      csrf: session.csrf,
+      also: session.also,
     });
     c.set("customer", {
       id: customer.id,
@@ -113,10 +126,7 @@ async function verifyFormToken(c: Context<AppEnv>): Promise<void> {
   } else {
     throw new AppError(415, "unsupported_media_type", "Send a form or JSON.");
   }
-  const session = c.var.session!;
-  if (
-    !supplied || !await c.var.deps.signer.verify("csrf", session.hash, supplied)
-  ) {
+  if (!sameFormToken(c.var.session!, supplied)) {
     throw new AppError(
       403,
       "csrf_failed",

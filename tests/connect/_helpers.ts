@@ -5,7 +5,11 @@
  * pages, the simulator's state and the stored records.
  */
 import assert from "node:assert/strict";
-import { type Client, type TestPortal, testPortal } from "../helpers/portal.ts";
+import {
+  type Client,
+  type TestPortal,
+  testPortal,
+} from "../../testing/portal.ts";
 import { getAccessToken, listConnections } from "../../lib/db/connections.ts";
 import type { Connection } from "../../lib/db/schemas.ts";
 import type { Simulator } from "../../sim/app.ts";

@@ -5,9 +5,9 @@
  * header and the JSON content type. Also what exactly the gateway sends to Finch.
  */
 import assert from "node:assert/strict";
-import { applyStatus } from "../../lib/db/connections.ts";
-import { createFinchGateway } from "../../lib/finch.ts";
-import type { Client } from "../helpers/portal.ts";
+import { applyStatus } from "../../lib/db/connection_status.ts";
+import { createFinchGateway } from "../../lib/finch/gateway.ts";
+import type { Client } from "../../testing/portal.ts";
 import {
   type ConnectTest,
   embeddedMessage,

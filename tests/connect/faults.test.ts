@@ -6,8 +6,8 @@
  * obtained is kept, and trying again works once Finch is back.
  */
 import assert from "node:assert/strict";
-import { applyStatus } from "../../lib/db/connections.ts";
-import { createFinchGateway } from "../../lib/finch.ts";
+import { applyStatus } from "../../lib/db/connection_status.ts";
+import { createFinchGateway } from "../../lib/finch/gateway.ts";
 import {
   cardOf,
   type ConnectTest,

@@ -4,7 +4,7 @@
  * does to the attempt slots.
  */
 import assert from "node:assert/strict";
-import { applyStatus } from "../../lib/db/connections.ts";
+import { applyStatus } from "../../lib/db/connection_status.ts";
 import { listAttemptLog } from "../../lib/db/attempts.ts";
 import {
   cardCount,

@@ -17,7 +17,7 @@ import {
   stored,
   withPortal,
 } from "./_helpers.ts";
-import type { Client } from "../helpers/portal.ts";
+import type { Client } from "../../testing/portal.ts";
 
 /** Starts and authorizes a run; returns the callback URL (not yet visited). */
 async function authorized(

@@ -27,8 +27,8 @@ Deno.test("[db] portal sessions: unguessable token, only its hash stored, expiry
       "acme",
       { ttlMs: HOUR, now: T0 },
     );
-    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(session_hash, await sha256(token));
+    assert.match(token, /^[A-Za-z0-9_-]{43}\.acme$/);
+    assert.equal(session_hash, sha256(token));
     assert.equal(expires_at, plus(HOUR).toISOString());
     const raw = JSON.stringify([...(await dump(kv)).entries()]);
     assert.ok(!raw.includes(token), "cookie value never stored");

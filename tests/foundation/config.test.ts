@@ -23,7 +23,6 @@ Deno.test("[config] no environment means demo mode with the documented defaults"
     "individual",
     "employment",
   ]);
-  assert.equal(config.pageCacheMs, 1000);
 });
 
 Deno.test("[config] PUBLIC_URL, PORT and products are parsed", () => {
@@ -39,8 +38,6 @@ Deno.test("[config] PUBLIC_URL, PORT and products are parsed", () => {
   assert.equal(config.redirectUri, "https://portal.example.com/callback");
   assert.deepEqual(config.finch.products, ["company", "directory", "payment"]);
   assert.equal(config.finch.sandbox, "finch");
-  assert.equal(loadConfig({ PAGE_CACHE_MS: "0" }).pageCacheMs, 0);
-  assert.equal(loadConfig({ PAGE_CACHE_MS: "250" }).pageCacheMs, 250);
   assert.deepEqual(config.finch.webhookSecrets, [
     "c2VjcmV0MQ==",
     "c2VjcmV0Mg==",
@@ -66,9 +63,6 @@ Deno.test("[config] bad values are refused with the variable's name and never ec
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL"],
     [{ FINCH_PRODUCTS: "company payroll-magic" }, "FINCH_PRODUCTS"],
     [{ FINCH_SANDBOX: "yes" }, "FINCH_SANDBOX"],
-    [{ PAGE_CACHE_MS: "soon" }, "PAGE_CACHE_MS"],
-    [{ PAGE_CACHE_MS: "-1" }, "PAGE_CACHE_MS"],
-    [{ PAGE_CACHE_MS: "3600000" }, "PAGE_CACHE_MS"],
     [{ ...PROD, APP_SECRET: "short-secret-value" }, "APP_SECRET"],
     [{ FINCH_CLIENT_ID: "only-the-id" }, "FINCH_CLIENT_SECRET"],
   ];

@@ -1,10 +1,11 @@
 /**
- * Island props reach the browser as a JSON data block (lib/islands.tsx): whatever the
+ * Island props reach the browser as a JSON data block (islands/island.tsx): whatever the
  * data holds, it cannot end the block and start markup of its own.
  */
 import assert from "node:assert/strict";
-import { Island, renderWithIslands } from "../../lib/islands.tsx";
-import { cardView, type ConnectionView } from "../../lib/views.ts";
+import { Island, renderWithIslands } from "../../islands/island.tsx";
+import type { Connection } from "../../lib/db/schemas.ts";
+import { cardView, connectionView } from "../../lib/views.ts";
 
 Deno.test("[shell] island props cross as a JSON block that nothing in them can close", () => {
   const hostile = {
@@ -37,29 +38,61 @@ Deno.test("[shell] island props cross as a JSON block that nothing in them can c
 });
 
 Deno.test("[shell] a card's props carry only what the card shows", () => {
-  const view: ConnectionView = {
+  const stored: Connection = {
     connection_id: "conn-1",
     customer_id: "acme",
     provider_id: "gusto",
-    provider_name: "Gusto",
-    provider_logo: null,
     company_id: "co-1",
     company_name: "Acme",
     status: "connected",
     status_message: null,
+    status_at: "2026-01-02T00:00:00.000Z",
     products: ["company"],
-    entities: [{ id: "ent-1", name: "Acme", status: "connected" }],
+    entities: [{
+      id: "ent-1",
+      name: "Acme",
+      source_id: "src-1",
+      status: "connected",
+      status_at: "2026-01-02T00:00:00.000Z",
+    }],
+    finch_customer_id: "acme",
+    client_type: "production",
+    connection_type: "provider",
+    authentication_methods: null,
     last_synced_at: null,
+    token_updated_at: "2026-01-02T00:00:00.000Z",
     created_at: "2026-01-01T00:00:00.000Z",
     updated_at: "2026-01-02T00:00:00.000Z",
   };
-  const card = cardView(view);
+  const providers = new Map([["gusto", {
+    id: "gusto",
+    displayName: "Gusto",
+    logo: null,
+  }]]);
+  const card = cardView(stored, providers);
   for (
-    const gone of ["customer_id", "provider_id", "company_id", "updated_at"]
+    const gone of [
+      "customer_id",
+      "provider_id",
+      "company_id",
+      "updated_at",
+      "finch_customer_id",
+      "token_updated_at",
+    ]
   ) {
     assert.ok(!(gone in card), gone);
   }
-  assert.deepEqual(card.entities, view.entities);
+  assert.deepEqual(card.entities, [{
+    id: "ent-1",
+    name: "Acme",
+    status: "connected",
+  }]);
+  assert.equal(card.provider_name, "Gusto");
   assert.equal(card.company_name, "Acme");
   assert.equal(Object.keys(card).length, 10);
+  // The card and the API's view agree on every field they share.
+  const view = connectionView(stored, providers);
+  for (const [k, v] of Object.entries(card)) {
+    assert.deepEqual(v, view[k as keyof typeof view], k);
+  }
 });

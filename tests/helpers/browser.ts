@@ -10,8 +10,8 @@ import {
 } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
-import type { Portal } from "../../lib/boot.ts";
-import { testPortal } from "./portal.ts";
+import type { Portal } from "../../boot.ts";
+import { testPortal } from "../../testing/portal.ts";
 import { upsertCustomer } from "../../lib/db/customers.ts";
 import { createPortalLink } from "../../lib/links.ts";
 

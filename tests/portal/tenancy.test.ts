@@ -3,7 +3,7 @@
  * connection id answers exactly like an id that does not exist, on every route.
  */
 import assert from "node:assert/strict";
-import { testPortal } from "../helpers/portal.ts";
+import { testPortal } from "../../testing/portal.ts";
 
 /** The page minus what differs on every response (nonce, form token). */
 function normalize(html: string): string {

@@ -18,7 +18,8 @@ import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_WEBHOOK_SECRET,
 } from "../../sim/defaults.ts";
-import { BASE, Client, GENEROUS_RATE_LIMITS } from "../helpers/portal.ts";
+import { ensureIslandBuild } from "../../testing/build.ts";
+import { BASE, Client, GENEROUS_RATE_LIMITS } from "../../testing/portal.ts";
 
 export { BASE, Client };
 
@@ -164,6 +165,7 @@ export async function startCluster(
   count: number,
   env: Record<string, string> = {},
 ): Promise<Cluster> {
+  await ensureIslandBuild();
   const dir = await Deno.makeTempDir({ prefix: "portal-reliability-" });
   const kvPath = `${dir}/portal.db`;
   const simStatePath = `${dir}/simulator.json`;

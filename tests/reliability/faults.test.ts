@@ -8,14 +8,14 @@
  * never a stack trace), data as they were, and it works once Finch is back.
  */
 import assert from "node:assert/strict";
-import { applyStatus } from "../../lib/db/connections.ts";
-import { createFinchGateway } from "../../lib/finch.ts";
+import { applyStatus } from "../../lib/db/connection_status.ts";
+import { createFinchGateway } from "../../lib/finch/gateway.ts";
 import { PROVIDERS_BUDGET_MS } from "../../lib/views.ts";
 import {
   REFRESH_LEASE_MS,
   STATUS_STALE_AFTER_MS,
   statusRefreshesSettled,
-} from "../../lib/flows/status.ts";
+} from "../../lib/flows/refresh.ts";
 import {
   assertNoInternals,
   clock,
@@ -29,7 +29,7 @@ import {
   storedToken,
   withPortal,
 } from "../connect/_helpers.ts";
-import type { Client } from "../helpers/portal.ts";
+import type { Client } from "../../testing/portal.ts";
 import { record } from "./_stats.ts";
 
 type Kind = "500" | "429" | "timeout" | "refused";

@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { type Client, startRedirect, withPortal } from "../connect/_helpers.ts";
-import { BASE } from "../helpers/portal.ts";
+import { BASE } from "../../testing/portal.ts";
 import { record } from "../reliability/_stats.ts";
 import {
   assertEscaped,

@@ -6,7 +6,7 @@
  * and a refused request costs nothing: no Finch call, no state, no session.
  */
 import assert from "node:assert/strict";
-import { bootPortal } from "../../lib/boot.ts";
+import { bootPortal } from "../../boot.ts";
 import { ConfigError } from "../../lib/config.ts";
 import { upsertCustomer } from "../../lib/db/customers.ts";
 import { rateLimitKey } from "../../lib/db/keys.ts";
@@ -17,7 +17,7 @@ import {
 } from "../../lib/http/rate_limit.ts";
 import { createPortalLink } from "../../lib/links.ts";
 import { clock, errorPage, withPortal } from "../connect/_helpers.ts";
-import { GENEROUS_RATE_LIMITS, testPortal } from "../helpers/portal.ts";
+import { GENEROUS_RATE_LIMITS, testPortal } from "../../testing/portal.ts";
 import { record } from "../reliability/_stats.ts";
 
 const WINDOW_MS = 600_000;

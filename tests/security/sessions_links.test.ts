@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { upsertCustomer } from "../../lib/db/customers.ts";
 import { createPortalLink } from "../../lib/links.ts";
-import { BASE, testPortal } from "../helpers/portal.ts";
+import { BASE, testPortal } from "../../testing/portal.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -40,7 +40,7 @@ Deno.test("[security] session fixation: a cookie the attacker chose is never a s
     assert.doesNotMatch(cookie, /Domain=/i);
     const token = victim.cookies.get("__Host-portal_session")!;
     assert.notEqual(token, planted);
-    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(token, /^[A-Za-z0-9_-]{43}\.acme$/);
 
     // The attacker's value still opens nothing; a second redemption is another session.
     const attacker = t.client();
@@ -151,17 +151,19 @@ Deno.test("[security] SSRF: only the Finch gateway makes outbound requests, to t
       const calls = /\bfetch\(|Deno\.connect|new WebSocket|Deno\.Command/.test(
         text.replace(/^\s*(\/\/|\*).*$/gm, ""),
       );
-      if (calls && !["lib/finch.ts", "lib/boot.ts"].includes(rel)) {
+      if (
+        calls && !["lib/finch/gateway.ts", "lib/finch/fetch.ts"].includes(rel)
+      ) {
         offenders.push(rel);
       }
     }
   }
   assert.deepEqual(offenders, []);
-  // boot.ts only dispatches in-process (the demo simulator); the gateway's base URL is
-  // FINCH_BASE_URL, never anything from a request.
-  const boot = await Deno.readTextFile(`${ROOT}lib/boot.ts`);
-  assert.match(boot, /root\.fetch\(new Request\(input, init\)\)/);
-  const finch = await Deno.readTextFile(`${ROOT}lib/finch.ts`);
+  // Demo mode only dispatches in-process (the simulator, demo.ts); the gateway's base
+  // URL is FINCH_BASE_URL, never anything from a request.
+  const demo = await Deno.readTextFile(`${ROOT}demo.ts`);
+  assert.match(demo, /serve\(new Request\(input, init\)\)/);
+  const finch = await Deno.readTextFile(`${ROOT}lib/finch/gateway.ts`);
   assert.match(finch, /baseURL: options\.baseUrl/);
 });
 
@@ -178,7 +180,7 @@ Deno.test("[security] XSS: the only raw HTML written is the page body Preact ren
   assert.deepEqual(raw.sort(), [
     "components/Layout.tsx: dangerouslySetInnerHTML={{ __html: props.bodyHtml }}",
     // JSON.stringify with every `<` escaped (tests/foundation/app_shell.test.ts).
-    "lib/islands.tsx: dangerouslySetInnerHTML={{ __html: json }}",
+    "islands/island.tsx: dangerouslySetInnerHTML={{ __html: json }}",
   ]);
 });
 

@@ -7,7 +7,7 @@ import { findConnection, listConnections } from "../../lib/db/connections.ts";
 import type { Connection } from "../../lib/db/schemas.ts";
 import { getAccessToken } from "../../lib/db/connections.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../../sim/defaults.ts";
-import { BASE, type Client, type TestPortal } from "../helpers/portal.ts";
+import { BASE, type Client, type TestPortal } from "../../testing/portal.ts";
 
 export { DEFAULT_WEBHOOK_SECRET };
 

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { listConnections } from "../../lib/db/connections.ts";
-import { createFinchGateway, type FinchGateway } from "../../lib/finch.ts";
+import {
+  createFinchGateway,
+  type FinchGateway,
+} from "../../lib/finch/gateway.ts";
 import {
   REFRESH_BUDGET_MS,
   REFRESH_LEASE_MS,
   STATUS_STALE_AFTER_MS,
   statusRefreshesSettled,
-} from "../../lib/flows/status.ts";
-import { type TestPortal, testPortal } from "../helpers/portal.ts";
+} from "../../lib/flows/refresh.ts";
+import { type TestPortal, testPortal } from "../../testing/portal.ts";
 import { connected, showsReconnect, simSdk, stored } from "./_helpers.ts";
 
 /** A test portal on a settable clock whose gateway counts introspect calls. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { verifyFinchWebhook } from "../../lib/finch_webhooks.ts";
+import { verifyFinchWebhook } from "../../lib/finch/webhooks.ts";
 import { sign } from "./_helpers.ts";
 
 // reference.md §3.2: the SDK's own test vector.

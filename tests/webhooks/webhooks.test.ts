@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { listConnections, updateConnection } from "../../lib/db/connections.ts";
+import { listConnections } from "../../lib/db/connections.ts";
+import { updateConnection } from "../../lib/db/connection_status.ts";
 import { createApp } from "../../app.tsx";
-import { testPortal } from "../helpers/portal.ts";
+import { testPortal } from "../../testing/portal.ts";
 import {
   accountUpdated,
   connected,

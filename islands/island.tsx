@@ -15,7 +15,7 @@
  */
 import type { ComponentChildren, FunctionComponent, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { type IslandName, islands } from "../islands/registry.ts";
+import { type IslandName, islands } from "./registry.ts";
 
 /** What one render found out about its page. */
 export interface RenderResult {

@@ -15,7 +15,7 @@
  */
 import Finch from "@tryfinch/finch-api";
 import { z } from "zod";
-import { AppError } from "./errors.ts";
+import { AppError } from "../errors.ts";
 
 /** Finch's (Svix's) tolerance between the signed timestamp and our clock, both ways. */
 export const WEBHOOK_TOLERANCE_S = 5 * 60;

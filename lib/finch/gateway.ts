@@ -8,114 +8,22 @@
  * decide what to say without knowing the SDK.
  */
 import Finch from "@tryfinch/finch-api";
-import type { FinchProduct } from "./config.ts";
+import type { FinchProduct } from "../config.ts";
+import {
+  type ConnectionDetails,
+  type ConnectSession,
+  FinchConnectionExists,
+  FinchInvalidCode,
+  FinchRejected,
+  type FinchStatus,
+  FinchTokenRevoked,
+  FinchUnavailable,
+  type Provider,
+  type TokenGrant,
+} from "./errors.ts";
+import { guardedFetch, retryAfterSeconds } from "./fetch.ts";
 
-/** Finch could not be reached or answered with a server error, a timeout or 429. */
-export class FinchUnavailable extends Error {
-  override name = "FinchUnavailable";
-  constructor(
-    readonly step: string,
-    readonly status?: number,
-    readonly retryAfterS?: number,
-  ) {
-    super(`Finch did not answer ${step}${status ? ` (HTTP ${status})` : ""}`);
-  }
-}
-
-/** Finch refused the request (a 4xx other than the cases below). */
-export class FinchRejected extends Error {
-  override name = "FinchRejected";
-  constructor(
-    readonly step: string,
-    readonly status: number,
-    readonly finchCode?: string,
-  ) {
-    super(
-      `Finch refused ${step} (HTTP ${status}${
-        finchCode ? `, ${finchCode}` : ""
-      })`,
-    );
-  }
-}
-
-/** `POST /connect/sessions` for a Finch customer id that already has a connection. */
-export class FinchConnectionExists extends Error {
-  override name = "FinchConnectionExists";
-  constructor(readonly connectionId: string) {
-    super("Finch already has a connection for this customer id");
-  }
-}
-
-/** The authorization code is unknown, used or expired (`invalid_grant`). */
-export class FinchInvalidCode extends Error {
-  override name = "FinchInvalidCode";
-  constructor() {
-    super("The authorization code is invalid, used or expired");
-  }
-}
-
-/** The access token no longer works: the connection was disconnected or revoked. */
-export class FinchTokenRevoked extends Error {
-  override name = "FinchTokenRevoked";
-  constructor(readonly step: string) {
-    super(`Finch rejected the access token at ${step}`);
-  }
-}
-
-/** A status Finch reports for a connection or an entity. */
-export type FinchStatus =
-  | "pending"
-  | "processing"
-  | "connected"
-  | "reauth"
-  | "error_no_account_setup"
-  | "error_permissions"
-  | "disconnected";
-
-/** What the code exchange gives (`POST /auth/token`). */
-export interface TokenGrant {
-  accessToken: string;
-  connectionId: string;
-  companyId: string;
-  providerId: string;
-  products: string[];
-  entityIds: string[];
-  finchCustomerId: string | null;
-  clientType: string;
-  connectionType: string;
-}
-
-/** The parts of `GET /introspect` the portal keeps. */
-export interface ConnectionDetails {
-  connectionId: string;
-  status: FinchStatus;
-  statusMessage: string | null;
-  lastSuccessfulSync: string | null;
-  providerId: string;
-  companyId: string | null;
-  products: string[];
-  entities: {
-    id: string;
-    name: string | null;
-    source_id: string | null;
-    status: FinchStatus;
-  }[];
-  authenticationMethods: { type: string; status: FinchStatus | null }[];
-  username: string | null;
-}
-
-/** A payroll or HR provider from `GET /providers`. */
-export interface Provider {
-  id: string;
-  displayName: string;
-  logo: string | null;
-}
-
-/** A Connect session to send the employer to. */
-export interface ConnectSession {
-  sessionId: string;
-  connectUrl: string;
-}
+export * from "./errors.ts";
 
 export interface FinchGatewayOptions {
   clientId: string;
@@ -156,13 +64,6 @@ export interface FinchGateway {
 
 /** Minutes a Connect session stays valid: a day is plenty for an admin at a desk. */
 const SESSION_MINUTES = 24 * 60;
-
-/**
- * The longest `Retry-After` (seconds) worth sitting through inside one page request. The
- * SDK sleeps for whatever Finch asks before retrying, uncapped; past this we answer at
- * once with a page that says when to come back, instead of holding the person there.
- */
-const MAX_RETRY_WAIT_S = 2;
 
 /**
  * Creates the gateway.
@@ -349,65 +250,6 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
       return providerCache.value;
     },
   };
-}
-
-/**
- * Wraps the SDK's `fetch` so that (1) the SDK's timeout works with any fetch: it aborts
- * through the request's signal, which an in-process handler (the simulator in demo mode)
- * never looks at, so without this a slow answer was simply waited for; and (2) a failure
- * whose `Retry-After` is longer than {@linkcode MAX_RETRY_WAIT_S} is marked
- * `x-should-retry: false`, the SDK's own switch, so it is reported rather than slept on.
- */
-function guardedFetch(base: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const response = await untilAborted(base(input, init), init?.signal);
-    const retryAfter = response.headers.get("retry-after");
-    if (
-      response.ok || retryAfter === null ||
-      (retryAfterSeconds(retryAfter) ?? Infinity) <= MAX_RETRY_WAIT_S
-    ) return response;
-    const headers = new Headers(response.headers);
-    headers.set("x-should-retry", "false");
-    return new Response(response.body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
-    });
-  };
-}
-
-/** Settles with `pending`, or rejects with an `AbortError` as soon as `signal` aborts. */
-function untilAborted(
-  pending: Promise<Response>,
-  signal: AbortSignal | null | undefined,
-): Promise<Response> {
-  if (!signal) return pending;
-  return new Promise((resolve, reject) => {
-    const abort = () =>
-      reject(new DOMException("The request timed out", "AbortError"));
-    if (signal.aborted) abort();
-    else signal.addEventListener("abort", abort, { once: true });
-    pending.then((response) => {
-      signal.removeEventListener("abort", abort);
-      // An answer that arrives after the timeout is dropped; free its body.
-      if (signal.aborted) response.body?.cancel().catch(() => {});
-      else resolve(response);
-    }, (err) => {
-      signal.removeEventListener("abort", abort);
-      reject(err);
-    });
-  });
-}
-
-/** `Retry-After` in seconds (delta-seconds or an HTTP date); undefined when absent or bad. */
-function retryAfterSeconds(value: string | null): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
-  const at = Date.parse(value);
-  return Number.isFinite(at)
-    ? Math.max(0, Math.ceil((at - Date.now()) / 1000))
-    : undefined;
 }
 
 function errorBody(err: unknown): Record<string, unknown> | undefined {

@@ -3,9 +3,9 @@
  * on a `:memory:` KV, with the simulator in-process. Requests go through the app's own
  * handler (no network), and every log line is kept so tests can scan it for secrets.
  */
-import { type BootOptions, bootPortal, type Portal } from "../../lib/boot.ts";
-import { upsertCustomer } from "../../lib/db/customers.ts";
-import { createPortalLink } from "../../lib/links.ts";
+import { type BootOptions, bootPortal, type Portal } from "../boot.ts";
+import { upsertCustomer } from "../lib/db/customers.ts";
+import { createPortalLink } from "../lib/links.ts";
 
 export const BASE = "http://portal.test";
 
@@ -44,6 +44,8 @@ export async function testPortal(
   const logs: string[] = [];
   const base = options.env?.PUBLIC_URL ?? BASE;
   const portal = await bootPortal({
+    // Built in memory once per process: a prebuilt bundle could be stale.
+    islands: "build",
     ...options,
     env: {
       PUBLIC_URL: base,

@@ -1,15 +1,19 @@
 /**
- * Rendering pages: the page component is rendered first, so we know whether it used an
- * island, then placed into the shared layout. The script tag (with the CSP nonce) is
- * emitted only when an island was rendered.
+ * Every page's shell, as Fresh's `routes/_app.tsx`: the page component is rendered first,
+ * so we know whether it used an island, then placed into the shared layout
+ * (components/Layout.tsx). The script tag (with the CSP nonce) is emitted only when an
+ * island was rendered.
+ *
+ * @module
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { type Flash, Layout } from "../../components/Layout.tsx";
-import { renderWithIslands } from "../islands.tsx";
-import type { AppEnv } from "./env.ts";
+import { Layout } from "../components/Layout.tsx";
+import { renderWithIslands } from "../islands/island.tsx";
+import type { Flash } from "../lib/http/flash.ts";
+import type { AppEnv } from "../lib/http/env.ts";
 
 /** Options for one rendered page. */
 export interface PageOptions {
