@@ -161,7 +161,7 @@ for (const kind of KINDS) {
     });
   });
 
-  Deno.test(`[connect] fault ${kind} at /auth/token: a clear 503 page, nothing stored, then connecting again works`, async () => {
+  Deno.test(`[connect] fault ${kind} at /auth/token: a clear 503 page, nothing stored, then the same callback works once Finch is back`, async () => {
     await withFaults(kind, async ({ t, arm, clear }) => {
       const client = await t.signedIn("acme");
       const callback = await client.authorize(await startRedirect(client), {
@@ -173,6 +173,26 @@ for (const kind of KINDS) {
       assert.equal((await stored(t)).length, 0);
 
       clear();
+      // Reloading the same callback once Finch is back: nothing was spent, so it works,
+      // unless Finch did take the code before the answer was lost (a timeout), which
+      // says so instead of claiming the run completed.
+      const again = await client.get(callback);
+      if (kind === "timeout") {
+        const page = await errorPage(again);
+        assert.equal(page.status, 400);
+        assert.equal(page.title, "Sign-in expired");
+        assert.equal((await stored(t)).length, 0);
+      } else {
+        assert.equal(again.status, 303, await again.text());
+        assert.equal((await stored(t)).length, 1);
+        assert.match(
+          (await flashOf(client))?.message ?? "",
+          /connection for Acme, Inc\./,
+        );
+        const third = await errorPage(await client.get(callback));
+        assert.equal(third.status, 400);
+        assert.equal(third.title, "Already completed");
+      }
       const done = await client.connect({ company_name: "Acme, Inc." });
       assert.equal(done.status, 303);
       const records = await stored(t);

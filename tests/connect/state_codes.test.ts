@@ -267,3 +267,50 @@ Deno.test("[connect] a code older than ten minutes gets a clear message and noth
     assert.equal((await stored(t)).length, 1);
   });
 });
+
+Deno.test("[connect] a code from another run of the same session is refused, stores nothing and revokes nothing", async () => {
+  await withPortal({}, async (t) => {
+    const client = await t.signedIn("acme");
+    await client.connect({ company_name: "Acme, Inc." });
+    const [existing] = await stored(t);
+    const id = existing.connection_id;
+    const tokenBefore = t.sim.store.tokensOf(id).at(-1)!.access_token;
+
+    // Run R reconnects the stored connection; run N connects another company.
+    const reauthUrl = await startRedirect(
+      client,
+      {},
+      `/connections/${id}/reauth`,
+    );
+    const reauthCallback = await client.authorize(reauthUrl, {
+      company_name: "Acme, Inc.",
+    });
+    const newCallback = await authorized(client, "Beta LLC");
+
+    // N's code with R's state: the grant is another connection than R's.
+    const swapped = await errorPage(
+      await client.get(withState(newCallback, sessionOf(reauthUrl).state)),
+    );
+    assert.equal(swapped.status, 400);
+    assert.equal(swapped.title, "Connection not saved");
+    assert.deepEqual((await stored(t)).map((c) => c.connection_id), [id]);
+
+    // R's code with N's state: the grant is not under N's Finch customer id.
+    const newState = new URL(newCallback).searchParams.get("state")!;
+    const reversed = await errorPage(
+      await client.get(withState(reauthCallback, newState)),
+    );
+    assert.equal(reversed.status, 400);
+    assert.equal(reversed.title, "Connection not saved");
+    const [after] = await stored(t);
+    assert.deepEqual(after, existing, "the stored record is untouched");
+    assert.deepEqual(t.sim.revoked().tokens, [], "nothing was revoked");
+    assert.ok(
+      t.sim.store.tokensOf(id).some((tk) => tk.access_token === tokenBefore),
+    );
+    // The runs' own states were not spent: starting over works.
+    const done = await client.connect({ company_name: "Beta LLC" });
+    assert.equal(done.status, 303);
+    assert.equal((await stored(t)).length, 2);
+  });
+});
