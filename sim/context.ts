@@ -1,0 +1,233 @@
+/**
+ * What every sub-app of one simulator shares: the options, the clock, the state, the
+ * webhook sender, and the guards that decide who may call what (Basic client credentials,
+ * bearer tokens, products, the connection's status).
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import type { SimulatorOptions } from "./app.ts";
+import { FINCH_WEBHOOK_RETRY_DELAYS_MS } from "./defaults.ts";
+import {
+  finchError,
+  invalidClient,
+  invalidRequest,
+  noAuthentication,
+} from "./errors.ts";
+import { basicCredentials, queryArray } from "./http.ts";
+import { normalizeName, randomUuid, safeEqual } from "./ids.ts";
+import type { ConnectionStatus } from "./schemas.ts";
+import {
+  type ConnectionRecord,
+  type EntityRecord,
+  type SimData,
+  SimStore,
+  type TokenRecord,
+} from "./store.ts";
+import { WebhookSender } from "./webhooks.ts";
+
+/** An ISO timestamp, or null. */
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** A bearer token and its connection. */
+export interface Bearer {
+  token: TokenRecord;
+  conn: ConnectionRecord;
+}
+
+/** The shared state and helpers of one simulator. */
+export interface SimContext {
+  options: SimulatorOptions;
+  /** `publicUrl` without a trailing slash. */
+  publicUrl: string;
+  now: () => number;
+  store: SimStore;
+  sender: WebhookSender;
+  /** A request path relative to where the simulator is mounted. */
+  relative(path: string): string;
+  /** Writes the state file, if there is one. */
+  persist(): void;
+  /** Sends a webhook about a connection, with Finch's common fields. */
+  emit(
+    conn: ConnectionRecord,
+    eventType: string,
+    data: unknown,
+    entityId?: string,
+  ): void;
+  /** Sets a connection's status and sends `account.updated`. */
+  setConnectionStatus(conn: ConnectionRecord, status: ConnectionStatus): void;
+  /** 401 `invalid_client` unless the request carries the client's Basic credentials. */
+  requireBasic(c: Context): void;
+  /** The bearer token of a request and its connection; 401 otherwise. */
+  requireBearer(c: Context): Bearer;
+  /**
+   * The answer Finch gives a data endpoint for a connection that cannot serve it: 403
+   * without the product, 401 in reauth, a 202 body while pending or syncing (returned, not
+   * thrown, because 202 is a success for the SDK).
+   */
+  requireData(bearer: Bearer, product: string): Record<string, unknown> | null;
+  /** The entity picked by `entity_ids[]` (at most one), or null for the whole company. */
+  selectedEntity(c: Context, conn: ConnectionRecord): EntityRecord | null;
+}
+
+function loadState(path: string): SimData | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  return JSON.parse(text) as SimData;
+}
+
+/** The connection's entities that are still connected. */
+export function liveEntityIds(conn: ConnectionRecord): string[] {
+  return conn.entities.filter((e) => e.status !== "disconnected").map((e) =>
+    e.id
+  );
+}
+
+/** Builds the context of a simulator from its options. */
+export function createContext(options: SimulatorOptions): SimContext {
+  const publicUrl = options.publicUrl.replace(/\/+$/, "");
+  const prefix = new URL(publicUrl).pathname.replace(/\/+$/, "");
+  const now = options.now ?? Date.now;
+
+  const persist = () => {
+    if (!options.statePath) return;
+    try {
+      const tmp = `${options.statePath}.${randomUuid()}.tmp`;
+      Deno.writeTextFileSync(tmp, JSON.stringify(store.data));
+      Deno.renameSync(tmp, options.statePath);
+    } catch (err) {
+      // Persistence is a convenience; an API call must never fail because of it.
+      console.error("finch simulator: could not write state:", err);
+    }
+  };
+  const store = new SimStore({
+    clientId: options.clientId,
+    now,
+    data: options.statePath ? loadState(options.statePath) : undefined,
+    onChange: persist,
+  });
+  const sender = new WebhookSender({
+    url: options.webhookUrl,
+    secret: options.webhookSecret,
+    fetch: options.fetch ?? fetch,
+    delaysMs: options.webhookRetryDelaysMs ?? FINCH_WEBHOOK_RETRY_DELAYS_MS,
+    now,
+  });
+
+  const emit: SimContext["emit"] = (conn, eventType, data, entityId) => {
+    sender.send({
+      connection_id: conn.id,
+      company_id: conn.company_id,
+      account_id: conn.account_id,
+      ...(entityId ? { entity_id: entityId } : {}),
+      event_type: eventType,
+      data,
+    });
+  };
+
+  return {
+    options,
+    publicUrl,
+    now,
+    store,
+    sender,
+    persist,
+    emit,
+    relative: (path) =>
+      prefix && (path === prefix || path.startsWith(prefix + "/"))
+        ? path.slice(prefix.length) || "/"
+        : path,
+
+    setConnectionStatus(conn, status) {
+      store.setStatus(conn, status);
+      // The spec types authentication_method as an object; older docs showed a bare string.
+      emit(conn, "account.updated", {
+        status,
+        authentication_method: { type: conn.auth_method },
+      });
+    },
+
+    requireBasic(c) {
+      const creds = basicCredentials(c);
+      const ok = creds !== null && safeEqual(creds.id, options.clientId) &&
+        safeEqual(creds.secret, options.clientSecret);
+      if (!ok) throw invalidClient();
+    },
+
+    requireBearer(c) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(
+        c.req.header("authorization") ?? "",
+      );
+      if (!m) throw noAuthentication();
+      return store.bearer(m[1]);
+    },
+
+    requireData({ token, conn }, product) {
+      if (!token.products.includes(product)) {
+        throw finchError(
+          403,
+          "insufficient_scope_error",
+          `The access token does not have the '${product}' product`,
+          "insufficient_scope",
+        );
+      }
+      switch (conn.status) {
+        case "reauth":
+          throw finchError(
+            401,
+            "authentication_error",
+            "The employer must reauthenticate this connection",
+            "reauthenticate_user",
+          );
+        case "error_permissions":
+          throw finchError(
+            403,
+            "error_permissions",
+            "Finch was granted insufficient permissions on the provider",
+            "insufficient_account_permissions",
+          );
+        case "pending":
+        case "error_no_account_setup":
+          return {
+            code: 202,
+            name: "authorization_pending",
+            finch_code: "pending",
+            message:
+              "The connection is waiting for the employer to grant Finch access",
+          };
+        case "processing":
+          return {
+            code: 202,
+            name: "sync_in_progress",
+            finch_code: "data_sync_in_progress",
+            message: "The data is being fetched, please check back later",
+          };
+      }
+      return null;
+    },
+
+    selectedEntity(c, conn) {
+      const ids = queryArray(c, "entity_ids");
+      if (ids.length === 0) return null;
+      if (ids.length > 1) {
+        throw invalidRequest("Provide exactly one entity ID per request");
+      }
+      const entity = conn.entities.find((e) =>
+        e.id === ids[0] && e.status !== "disconnected"
+      );
+      if (!entity) throw invalidRequest(`Entity not found: ${ids[0]}`);
+      // The company's own entity is the company itself.
+      return normalizeName(entity.name) === normalizeName(conn.company_name)
+        ? null
+        : entity;
+    },
+  };
+}
