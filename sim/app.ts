@@ -64,6 +64,27 @@ export interface SimulatorOptions {
    * token; `null` sends none. Default 3 s.
    */
   initialSyncDelayMs?: number | null;
+  /**
+   * Redirect URIs registered for the client. Given, Connect refuses any other as Finch
+   * does (session creation, the hosted page, the code exchange); absent, any is accepted.
+   */
+  redirectUris?: string[];
+  /** The integrator's application name, shown on the Connect page. */
+  appName?: string;
+  /**
+   * People per company unless a connection says otherwise (sandbox `employee_size`,
+   * `/_sim/connections/:id/size`). Default: a few dozen, varying by company.
+   */
+  companySize?: number;
+  /** `"finch"`: enforce Finch's documented per-endpoint rate limits (429). Default off. */
+  rateLimits?: "finch" | "off";
+  /** Each step of a job (pending -> in_progress -> done). Default 1 s. */
+  jobDelayMs?: number;
+  /**
+   * How long a new assisted connection stays `pending` before it goes live on its own
+   * (`account.updated`); `null` waits for a sandbox or `/_sim/` status change. Default 60 s.
+   */
+  assistedDelayMs?: number | null;
 }
 
 /** A running simulator. */

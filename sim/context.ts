@@ -15,7 +15,11 @@ import {
   invalidRequest,
   noAuthentication,
 } from "./errors.ts";
+import { Dataset } from "./datagen/dataset.ts";
+import { emptyOverlay, type Overlay } from "./datagen/overlay.ts";
 import { basicCredentials, queryArray } from "./http.ts";
+import { Jobs } from "./jobs.ts";
+import { findProvider } from "./providers.ts";
 import { normalizeName, randomUuid, safeEqual } from "./ids.ts";
 import type { ConnectionStatus } from "./schemas.ts";
 import {
@@ -46,6 +50,19 @@ export interface SimContext {
   now: () => number;
   store: SimStore;
   sender: WebhookSender;
+  jobs: Jobs;
+  /** A connection's data: generated people plus stored changes. */
+  dataset(conn: ConnectionRecord): Dataset;
+  /** The stored changes of a connection's data, for a write (call `touched` after). */
+  overlay(conn: ConnectionRecord): Overlay;
+  /** Marks a dataset changed: cached sums go stale, the state is written. */
+  touched(overlay: Overlay): void;
+  /** Whether a redirect URI is registered (any is, when none are configured). */
+  redirectAllowed(uri: string): boolean;
+  /** A new connection's first sync: a finished job and its webhooks, after a delay. */
+  initialSync(conn: ConnectionRecord, products: string[]): void;
+  /** Schedules a new pending (assisted) connection to go live on its own. */
+  scheduleGoLive(conn: ConnectionRecord): void;
   /** A request path relative to where the simulator is mounted. */
   relative(path: string): string;
   /** Writes the state file, if there is one. */
@@ -91,6 +108,29 @@ export function liveEntityIds(conn: ConnectionRecord): string[] {
   );
 }
 
+/** What a data endpoint works with once its guards passed. */
+export interface DataAccess {
+  bearer: Bearer;
+  ds: Dataset;
+  entity: EntityRecord | null;
+}
+
+/**
+ * The guards every data endpoint runs, in Finch's order (token, entity, product,
+ * connection state): its data, or the 202 answer to send as is.
+ */
+export function openData(
+  ctx: SimContext,
+  c: Context,
+  product: string,
+): DataAccess | Response {
+  const bearer = ctx.requireBearer(c);
+  const entity = ctx.selectedEntity(c, bearer.conn);
+  const notReady = ctx.requireData(bearer, product);
+  if (notReady) return c.json(notReady, 202);
+  return { bearer, ds: ctx.dataset(bearer.conn), entity };
+}
+
 /** Builds the context of a simulator from its options. */
 export function createContext(options: SimulatorOptions): SimContext {
   const publicUrl = options.publicUrl.replace(/\/+$/, "");
@@ -113,6 +153,7 @@ export function createContext(options: SimulatorOptions): SimContext {
     now,
     data: options.statePath ? loadState(options.statePath) : undefined,
     onChange: persist,
+    companySize: options.companySize ? () => options.companySize! : undefined,
   });
   const sender = new WebhookSender({
     url: options.webhookUrl,
@@ -133,7 +174,27 @@ export function createContext(options: SimulatorOptions): SimContext {
     });
   };
 
-  return {
+  const initialSyncDelay = options.initialSyncDelayMs === undefined
+    ? 3_000
+    : options.initialSyncDelayMs;
+  const assistedDelay = options.assistedDelayMs === undefined
+    ? 60_000
+    : options.assistedDelayMs;
+  // A pending connection whose time has come goes live when next looked at.
+  const tick = (conn: ConnectionRecord) => {
+    if (
+      conn.status === "pending" && conn.go_live_at &&
+      conn.go_live_at <= now() && conn.disconnected_at === null
+    ) goLive(conn);
+  };
+  const goLive = (conn: ConnectionRecord) => {
+    conn.go_live_at = null;
+    ctx.setConnectionStatus(conn, "connected");
+    ctx.initialSync(conn, conn.products);
+  };
+  const shared = Object.freeze(emptyOverlay());
+
+  const ctx: SimContext = {
     options,
     publicUrl,
     now,
@@ -141,6 +202,42 @@ export function createContext(options: SimulatorOptions): SimContext {
     sender,
     persist,
     emit,
+    jobs: undefined as unknown as Jobs,
+    dataset: (conn) =>
+      new Dataset(conn, store.data.datasets[Dataset.key(conn)] ?? shared),
+    overlay: (conn) => store.overlay(Dataset.key(conn)),
+    touched(overlay) {
+      overlay.version++;
+      store.changed();
+    },
+    redirectAllowed: (uri) =>
+      !options.redirectUris || options.redirectUris.includes(uri),
+    initialSync(conn, products) {
+      if (initialSyncDelay === null || !store.claimInitialSync(conn)) return;
+      const types = ["initial_data_sync_org"];
+      if (products.some((p) => p === "payment" || p === "pay_statement")) {
+        types.push("initial_data_sync_payroll");
+      }
+      sender.later(initialSyncDelay, () => {
+        for (const type of types) {
+          const job = ctx.jobs.record(conn, "data_sync_all");
+          emit(conn, `job.${type}.succeeded`, {
+            job_id: job.id,
+            job_url: ctx.jobs.url(job),
+          });
+        }
+      });
+    },
+    scheduleGoLive(conn) {
+      if (assistedDelay === null || conn.status !== "pending") return;
+      conn.go_live_at = now() + assistedDelay;
+      store.changed();
+      sender.later(assistedDelay, () => {
+        if (conn.status === "pending" && conn.disconnected_at === null) {
+          goLive(conn);
+        }
+      });
+    },
     relative: (path) =>
       prefix && (path === prefix || path.startsWith(prefix + "/"))
         ? path.slice(prefix.length) || "/"
@@ -167,16 +264,30 @@ export function createContext(options: SimulatorOptions): SimContext {
         c.req.header("authorization") ?? "",
       );
       if (!m) throw noAuthentication();
-      return store.bearer(m[1]);
+      const bearer = store.bearer(m[1]);
+      tick(bearer.conn);
+      return bearer;
     },
 
     requireData({ token, conn }, product) {
-      if (!token.products.includes(product)) {
+      // `deduction` is the deprecated name of `benefits` (reference §1.4).
+      const granted = token.products.includes(product) ||
+        (product === "benefits" && token.products.includes("deduction"));
+      if (!granted) {
         throw finchError(
           403,
           "insufficient_scope_error",
           `The access token does not have the '${product}' product`,
           "insufficient_scope",
+        );
+      }
+      const provider = findProvider(conn.provider_id);
+      if (provider && !provider.products.includes(product)) {
+        throw finchError(
+          501,
+          "not_implemented_error",
+          `${provider.display_name} does not support the '${product}' product`,
+          "not_implemented",
         );
       }
       switch (conn.status) {
@@ -187,6 +298,13 @@ export function createContext(options: SimulatorOptions): SimContext {
             "The employer must reauthenticate this connection",
             "reauthenticate_user",
           );
+        case "error_no_account_setup":
+          throw finchError(
+            401,
+            "authentication_error",
+            "Finch has not been given access to this account yet",
+            "account_setup_required",
+          );
         case "error_permissions":
           throw finchError(
             403,
@@ -194,21 +312,21 @@ export function createContext(options: SimulatorOptions): SimContext {
             "Finch was granted insufficient permissions on the provider",
             "insufficient_account_permissions",
           );
+        // The 202 bodies are the spec's examples (`AcceptedResponse`).
         case "pending":
-        case "error_no_account_setup":
           return {
             code: 202,
             name: "authorization_pending",
             finch_code: "pending",
-            message:
-              "The connection is waiting for the employer to grant Finch access",
+            message: "Authorization to this company's data is pending",
           };
         case "processing":
           return {
             code: 202,
             name: "sync_in_progress",
             finch_code: "data_sync_in_progress",
-            message: "The data is being fetched, please check back later",
+            message:
+              "The data being requested is being fetched. Please check back later.",
           };
       }
       return null;
@@ -230,4 +348,6 @@ export function createContext(options: SimulatorOptions): SimContext {
         : entity;
     },
   };
+  ctx.jobs = new Jobs(ctx);
+  return ctx;
 }

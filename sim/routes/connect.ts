@@ -8,9 +8,9 @@
 
 import { Hono } from "hono";
 import { liveEntityIds, type SimContext } from "../context.ts";
-import { invalidClientError } from "../errors.ts";
+import { invalidClientError, invalidGrant, invalidRequest } from "../errors.ts";
 import { basicCredentials, readJson } from "../http.ts";
-import { randomUuid, safeEqual } from "../ids.ts";
+import { safeEqual } from "../ids.ts";
 import { CreateSessionBody, ReauthSessionBody, TokenBody } from "../schemas.ts";
 import type { ConnectionRecord, SessionRecord, TokenRecord } from "../store.ts";
 
@@ -36,9 +36,15 @@ export function tokenJson(token: TokenRecord, conn: ConnectionRecord) {
 export function connectApp(ctx: SimContext): Hono {
   const app = new Hono();
   const { store, options } = ctx;
-  const initialSyncDelay = options.initialSyncDelayMs === undefined
-    ? 3_000
-    : options.initialSyncDelayMs;
+
+  // Finch checks redirect_uri against the application's registered list [inferred body].
+  const registered = (uri: string | null | undefined) => {
+    if (uri && !ctx.redirectAllowed(uri)) {
+      throw invalidRequest(
+        `redirect_uri ${uri} is not one of the application's registered redirect URIs`,
+      );
+    }
+  };
 
   const sessionJson = (s: SessionRecord) => ({
     session_id: s.id,
@@ -50,12 +56,14 @@ export function connectApp(ctx: SimContext): Hono {
   app.post("/connect/sessions", async (c) => {
     ctx.requireBasic(c);
     const body = await readJson(c, CreateSessionBody);
+    registered(body.redirect_uri);
     return c.json(sessionJson(store.createSession(body)), 201);
   });
 
   app.post("/connect/sessions/reauthenticate", async (c) => {
     ctx.requireBasic(c);
     const body = await readJson(c, ReauthSessionBody);
+    registered(body.redirect_uri);
     return c.json(sessionJson(store.reauthSession(body)), 201);
   });
 
@@ -69,21 +77,15 @@ export function connectApp(ctx: SimContext): Hono {
       !safeEqual(id, options.clientId) ||
       !safeEqual(secret, options.clientSecret)
     ) throw invalidClientError();
+    if (body.redirect_uri && !ctx.redirectAllowed(body.redirect_uri)) {
+      throw invalidGrant("redirect_uri is not a registered redirect URI");
+    }
     const { token, conn, firstToken } = store.exchange(
       body.code,
       body.redirect_uri,
     );
-    if (
-      firstToken && initialSyncDelay !== null && conn.status === "connected" &&
-      store.claimInitialSync(conn)
-    ) {
-      ctx.sender.later(initialSyncDelay, () => {
-        const jobId = randomUuid();
-        ctx.emit(conn, "job.initial_data_sync_org.succeeded", {
-          job_id: jobId,
-          job_url: `${ctx.publicUrl}/jobs/automated/${jobId}`,
-        });
-      });
+    if (firstToken && conn.status === "connected") {
+      ctx.initialSync(conn, token.products);
     }
     return c.json(tokenJson(token, conn));
   });

@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import type { SimContext } from "../context.ts";
 import { normalizeName, randomUuid, tidyName } from "../ids.ts";
 import { findProvider, logoUrl, PROVIDERS } from "../providers.ts";
+import { DEFAULT_APP_NAME } from "../defaults.ts";
 import type { Authorization, SessionProblem, SessionRecord } from "../store.ts";
 import {
   ConnectForm,
@@ -93,11 +94,16 @@ export function hostedConnectApp(ctx: SimContext): Hono {
     );
   }
 
-  const PROBLEMS: Record<SessionProblem | "invalid_embed" | "no_redirect", {
-    status: number;
-    title: string;
-    message: string;
-  }> = {
+  const appName = ctx.options.appName ?? DEFAULT_APP_NAME;
+
+  const PROBLEMS: Record<
+    SessionProblem | "invalid_embed" | "no_redirect" | "unregistered",
+    {
+      status: number;
+      title: string;
+      message: string;
+    }
+  > = {
     unknown: {
       status: 404,
       title: "This link isn't valid",
@@ -134,7 +140,27 @@ export function hostedConnectApp(ctx: SimContext): Hono {
       message:
         "This session has no redirect_uri, so it can only be completed through the Finch Connect SDK.",
     },
+    unregistered: {
+      status: 400,
+      title: "Connect can't finish here",
+      message:
+        "The address this application asked to return to is not one of its registered redirect URIs.",
+    },
   };
+
+  /** Why a session cannot be completed by redirect, if it cannot. */
+  const redirectProblem = (session: SessionRecord) =>
+    !session.redirect_uri
+      ? "no_redirect" as const
+      : !ctx.redirectAllowed(session.redirect_uri)
+      ? "unregistered" as const
+      : null;
+
+  /** Providers a session offers: assisted-only ones only when it asked for `manual`. */
+  const offered = (session: SessionRecord) =>
+    PROVIDERS.filter((p) =>
+      session.manual || p.auth.some((a) => a !== "assisted")
+    );
 
   function problemPage(
     c: Context,
@@ -168,7 +194,12 @@ export function hostedConnectApp(ctx: SimContext): Hono {
 
   function choice(id: string) {
     const p = findProvider(id)!;
-    return { id: p.id, name: p.display_name, logo: logoUrl(publicUrl, p.id) };
+    return {
+      id: p.id,
+      name: p.display_name,
+      logo: logoUrl(publicUrl, p.id),
+      assisted: !p.auth.some((a) => a !== "assisted"),
+    };
   }
 
   function formProps(
@@ -184,12 +215,9 @@ export function hostedConnectApp(ctx: SimContext): Hono {
       sessionId: session.id,
       state,
       embedded,
-      customerName: session.customer_name,
+      appName,
       products: session.products,
-      providers: PROVIDERS.filter((p) =>
-        session.manual || p.auth.some((a) => a !== "assisted")
-      )
-        .map((p) => choice(p.id)),
+      providers: offered(session).map((p) => choice(p.id)),
       fixedProvider: session.provider_id ? choice(session.provider_id) : null,
       fixedCompany: session.kind === "reauth"
         ? target?.company_name ?? ""
@@ -207,9 +235,8 @@ export function hostedConnectApp(ctx: SimContext): Hono {
     const found = store.usableSession(q.session);
     if (found.problem) return problemPage(c, found.problem, embedded);
     const session = found.session;
-    if (!embedded && !session.redirect_uri) {
-      return problemPage(c, "no_redirect", null);
-    }
+    const problem = embedded ? null : redirectProblem(session);
+    if (problem) return problemPage(c, problem, null);
     const props = formProps(session, q.state ?? null, embedded, {
       provider_id: session.provider_id ?? "",
       company_name: "",
@@ -234,9 +261,8 @@ export function hostedConnectApp(ctx: SimContext): Hono {
     const found = store.usableSession(field("session"));
     if (found.problem) return problemPage(c, found.problem, embedded);
     const session = found.session;
-    if (!embedded && !session.redirect_uri) {
-      return problemPage(c, "no_redirect", null);
-    }
+    const problem = embedded ? null : redirectProblem(session);
+    if (problem) return problemPage(c, problem, null);
 
     if (field("action") === "cancel") {
       if (embedded) {
@@ -265,6 +291,12 @@ export function hostedConnectApp(ctx: SimContext): Hono {
     } else if (!findProvider(values.provider_id)) {
       errors.provider_id =
         "This provider isn't supported. Choose one from the list.";
+    } else if (
+      !session.provider_id &&
+      !offered(session).some((p) => p.id === values.provider_id)
+    ) {
+      errors.provider_id =
+        "This provider isn't available here. Choose one from the list.";
     }
     const reauthTarget = session.kind === "reauth"
       ? store.reauthTarget(session)
@@ -304,7 +336,19 @@ export function hostedConnectApp(ctx: SimContext): Hono {
       entities,
       username: username || null,
     };
+    // The connection this completes, if it exists: a status change is news (webhook).
+    const before = reauthTarget ??
+      store.livePair(auth.provider_id, store.companyId(auth.company_name));
+    const beforeStatus = before?.status;
     const code = store.authorize(session, auth);
+    const conn = store.data.connections[code.connection_id];
+    if (before && beforeStatus !== conn.status) {
+      ctx.emit(conn, "account.updated", {
+        status: conn.status,
+        authentication_method: { type: conn.auth_method },
+      });
+    }
+    if (!before) ctx.scheduleGoLive(conn);
     if (embedded) {
       return handOff(c, embedded, {
         kind: "success",

@@ -127,6 +127,9 @@ export async function authorizeCode(
   return code;
 }
 
+/** A product a Connect session can ask for. */
+export type Product = Finch.Connect.SessionNewParams["products"][number];
+
 /** What one full Connect run needs. */
 export interface ConnectRun {
   customer_id?: string;
@@ -135,6 +138,9 @@ export interface ConnectRun {
   company_name?: string;
   entities?: string;
   username?: string;
+  products?: Product[];
+  /** Offer assisted providers too (Finch's `manual`). */
+  manual?: boolean;
 }
 
 /** Session, Connect form, code exchange: the token response of one full Connect run. */
@@ -142,8 +148,10 @@ export async function connect(f: Fixture, run: ConnectRun = {}) {
   const session = await f.client.connect.sessions.new({
     customer_id: run.customer_id ?? `cust-${crypto.randomUUID()}`,
     customer_name: run.customer_name ?? "Acme Benefits Customer",
-    products: ["company", "directory", "individual", "employment"],
+    products: run.products ??
+      ["company", "directory", "individual", "employment"],
     redirect_uri: REDIRECT_URI,
+    ...(run.manual ? { manual: true } : {}),
   });
   const code = await authorizeCode(f.sim.app, session.session_id, {
     provider_id: run.provider_id ?? "gusto",
