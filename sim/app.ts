@@ -32,9 +32,18 @@ import {
   liveConnection,
   type RevokedReport,
   revokedReport,
+  setSize,
 } from "./routes/controls.ts";
 import { hostedConnectApp } from "./routes/hosted_connect.ts";
 import { organizationApp } from "./routes/organization.ts";
+import { payrollApp } from "./routes/payroll.ts";
+import { payStatementItemsApp } from "./routes/pay_statement_items.ts";
+import { benefitsApp } from "./routes/benefits.ts";
+import { documentsApp } from "./routes/documents.ts";
+import { forwardApp } from "./routes/forward.ts";
+import { jobsApp } from "./routes/jobs.ts";
+import { plansApp } from "./routes/plans.ts";
+import { rateLimits } from "./rate_limits.ts";
 import { sandboxApp } from "./routes/sandbox.ts";
 
 export type { Fault, RevokedReport };
@@ -109,6 +118,8 @@ export interface Simulator {
   connections(): ReturnType<typeof connectionView>[];
   /** Sets a connection's status and sends `account.updated`, as the sandbox PUT does. */
   setConnectionStatus(connectionId: string, status: ConnectionStatus): void;
+  /** Sets how many people a connection's company has (same as `/_sim/connections/:id/size`). */
+  setCompanySize(connectionId: string, size: number): void;
   /** Resolves when no webhook attempt is scheduled or running. */
   settled(): Promise<void>;
   /** Stops timers and pending deliveries, and writes the state. */
@@ -137,6 +148,9 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     c.res.headers.set("finch-request-id", randomUuid());
   });
   app.use("*", faults.middleware(ctx.relative));
+  if (options.rateLimits === "finch") {
+    app.use("*", rateLimits(ctx.relative, ctx.now));
+  }
 
   for (
     const sub of [
@@ -145,7 +159,14 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       hostedConnectApp(ctx),
       accountApp(ctx),
       organizationApp(ctx),
+      payrollApp(ctx),
+      payStatementItemsApp(ctx),
+      benefitsApp(ctx),
+      plansApp(ctx),
+      documentsApp(ctx),
+      jobsApp(ctx),
       sandboxApp(ctx),
+      forwardApp(ctx),
     ]
   ) app.route("/", sub);
 
@@ -172,6 +193,9 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         throw new Error("Connection not found");
       }
       ctx.setConnectionStatus(conn, status);
+    },
+    setCompanySize(connectionId, size) {
+      setSize(ctx, liveConnection(ctx, connectionId), size);
     },
     settled: () => ctx.sender.settled(),
     async close() {

@@ -7,7 +7,8 @@
 
 import { Hono } from "hono";
 import { iso, type SimContext } from "../context.ts";
-import { finchError, notFound } from "../errors.ts";
+import { z } from "zod";
+import { finchError, invalidRequest, notFound } from "../errors.ts";
 import type { Faults } from "../faults.ts";
 import { readJson } from "../http.ts";
 import { findProvider, logoSvg } from "../providers.ts";
@@ -71,6 +72,20 @@ export function liveConnection(ctx: SimContext, id: string): ConnectionRecord {
   return conn;
 }
 
+/** The most people one company may have in the simulator. */
+export const MAX_COMPANY_SIZE = 1_000_000;
+
+/** Sets a connection's headcount (its generated people; additions stay). */
+export function setSize(ctx: SimContext, conn: ConnectionRecord, size: number) {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_COMPANY_SIZE) {
+    throw invalidRequest(
+      `size must be a whole number from 1 to ${MAX_COMPANY_SIZE}`,
+    );
+  }
+  conn.headcount = size;
+  ctx.store.changed();
+}
+
 /** The `/_sim/` sub-app. */
 export function controlsApp(ctx: SimContext, faults: Faults): Hono {
   const app = new Hono();
@@ -103,6 +118,12 @@ export function controlsApp(ctx: SimContext, faults: Faults): Hono {
     const body = await readJson(c, UpdateAccountBody);
     const conn = liveConnection(ctx, c.req.param("id"));
     ctx.setConnectionStatus(conn, body.connection_status);
+    return c.json(connectionView(conn, ctx.store.tokensOf(conn.id)));
+  });
+  app.post("/_sim/connections/:id/size", async (c) => {
+    const body = await readJson(c, z.object({ size: z.number() }));
+    const conn = liveConnection(ctx, c.req.param("id"));
+    setSize(ctx, conn, body.size);
     return c.json(connectionView(conn, ctx.store.tokensOf(conn.id)));
   });
   app.get("/_sim/logos/:file", (c) => {
