@@ -89,6 +89,8 @@ const iso = (
 export class Jobs {
   #ctx: SimContext;
   #delay: number;
+  /** Timers of unfinished jobs, cancelled when the clock finishes a job first. */
+  #timers = new Map<string, (() => void)[]>();
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
@@ -118,8 +120,10 @@ export class Jobs {
     };
     this.#ctx.store.data.jobs[job.id] = job;
     this.#ctx.store.changed();
-    this.#ctx.sender.later(this.#delay, () => this.#step(job, "start"));
-    this.#ctx.sender.later(2 * this.#delay, () => this.#step(job, "end"));
+    this.#timers.set(job.id, [
+      this.#ctx.sender.later(this.#delay, () => this.#step(job, "start")),
+      this.#ctx.sender.later(2 * this.#delay, () => this.#step(job, "end")),
+    ]);
     return job;
   }
 
@@ -160,6 +164,8 @@ export class Jobs {
   }
 
   #finish(job: JobRecord, now: number): void {
+    for (const cancel of this.#timers.get(job.id) ?? []) cancel();
+    this.#timers.delete(job.id);
     job.status = job.outcome;
     job.completed_at = Math.min(now, job.end_due);
     const conn = this.#ctx.store.data.connections[job.connection_id];
