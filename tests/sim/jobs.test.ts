@@ -179,7 +179,10 @@ Deno.test("[sim jobs] deductions writes are manual jobs; their effect lands on c
     });
     assert.equal(same.benefit_id, created.benefit_id);
     f.advance(60_000);
-    assert.equal((await c.jobs.manual.retrieve(same.job_id)).status, "complete");
+    assert.equal(
+      (await c.jobs.manual.retrieve(same.job_id)).status,
+      "complete",
+    );
 
     const [id] = (await c.hris.directory.list()).individuals.map((p) => p.id);
     const enroll = await c.hris.benefits.individuals.enrollMany(
