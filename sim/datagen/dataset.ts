@@ -66,6 +66,7 @@ export class Dataset {
   readonly seed: number;
   #entities: string[];
   #live: number[];
+  #edited: boolean;
 
   /** The key of the dataset a connection reads: its source system. */
   static key(conn: ConnectionRecord): string {
@@ -86,6 +87,7 @@ export class Dataset {
     });
     this.seed = hashString(Dataset.key(conn), 5);
     this.#entities = conn.entities.map((e) => e.id);
+    this.#edited = Object.keys(overlay.people).length > 0;
     this.#live = conn.entities.flatMap((e, i) =>
       e.status === "disconnected" ? [] : [i]
     );
@@ -165,9 +167,9 @@ export class Dataset {
 
   /** The sandbox fields of a person: its edits, or everything for a created one. */
   patch(ref: number): PersonPatch {
-    return ref >= CREATED
-      ? this.overlay.created[ref - CREATED].fields
-      : this.overlay.people[this.people.id(ref)] ?? {};
+    if (ref >= CREATED) return this.overlay.created[ref - CREATED].fields;
+    // Most datasets have no edits: skip making the id to look them up.
+    return this.#edited ? this.overlay.people[this.people.id(ref)] ?? {} : {};
   }
 
   #project(

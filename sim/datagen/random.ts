@@ -113,7 +113,14 @@ export function rand(seed: number, ...ints: number[]): Rand {
   return new Rand(mix(seed, ...ints));
 }
 
-const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
+const BYTE_HEX = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
+/** Eight hex digits of a 32-bit number (a table: ids are made for every person shown). */
+const hex8 = (n: number) =>
+  BYTE_HEX[(n >>> 24) & 255] + BYTE_HEX[(n >>> 16) & 255] +
+  BYTE_HEX[(n >>> 8) & 255] + BYTE_HEX[n & 255];
 
 /**
  * UUID-shaped ids for the indices of one kind of thing in one dataset (people of a
