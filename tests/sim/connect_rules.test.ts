@@ -270,11 +270,11 @@ Deno.test("[sim connect] a completed reauthentication sends account.updated", as
     });
     await authorizeCode(f.sim.app, s.session_id, {});
     await f.sim.settled();
-    const statuses = hooks.received.map((m) =>
-      (f.client.webhooks.unwrap(m.body, m.headers) as {
-        data: { status: string };
-      })
-        .data.status
+    // Signed as Finch signs; in the order they were sent (arrival order may differ).
+    for (const m of hooks.received) f.client.webhooks.unwrap(m.body, m.headers);
+    assert.equal(hooks.received.length, 2);
+    const statuses = f.sim.webhooks().map((d) =>
+      (d.payload as { data: { status: string } }).data.status
     );
     assert.deepEqual(statuses, ["reauth", "connected"]);
   } finally {

@@ -28,13 +28,24 @@ function setup() {
     webhookUrl: "http://portal.test/hook",
     fetch: hooks.fetch,
   });
-  /** The events sent since the last call, verified with the SDK and the spec. */
+  /**
+   * The events sent since the last call, verified with the SDK and the spec, in the
+   * order they were sent (deliveries may arrive in any order, as Finch's may).
+   */
   const events = async (): Promise<Event[]> => {
     await f.sim.settled();
-    const out = hooks.received.splice(0).map((m) =>
-      spec(O.WebhookEvent, f.client.webhooks.unwrap(m.body, m.headers)) as Event
-    );
-    return out;
+    const order = f.sim.webhooks().map((d) => d.event_id);
+    return hooks.received.splice(0)
+      .sort((a, b) =>
+        order.indexOf(a.headers.get("finch-event-id")!) -
+        order.indexOf(b.headers.get("finch-event-id")!)
+      )
+      .map((m) =>
+        spec(
+          O.WebhookEvent,
+          f.client.webhooks.unwrap(m.body, m.headers),
+        ) as Event
+      );
   };
   return { f, events };
 }
