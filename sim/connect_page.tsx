@@ -6,6 +6,9 @@
  * No client script except on the embedded hand-off page, which must call
  * `window.parent.postMessage` (the Connect SDK's wire protocol).
  *
+ * Over 400 lines because the page's stylesheet is inline (Connect's CSP allows no other
+ * origin), next to the markup it styles.
+ *
  * @module
  */
 

@@ -12,6 +12,10 @@
  *   connection and no other, and a disconnected connection is never revived;
  * - codes are single-use and live ten minutes.
  *
+ * Over 400 lines on purpose: one class holds every rule about sessions, codes,
+ * connections and tokens, because each rule reads and writes several of those records
+ * together; split, the rules would reach across modules for one another's records.
+ *
  * @module
  */
 

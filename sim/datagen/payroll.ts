@@ -20,10 +20,8 @@ import {
   paymentId,
   paymentJson,
   paymentOf,
-  statement,
-  type Totals,
-  totalsOf,
 } from "./pay.ts";
+import { statement, type Totals, totalsOf } from "./statements.ts";
 
 /** A payment: generated (a group's period) or added through the sandbox. */
 export type PaymentRef =

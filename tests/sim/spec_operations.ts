@@ -3,6 +3,8 @@
  * product (plans), documents, jobs, sandbox, `/forward`, `/providers` and webhook events.
  * Same conventions as spec_schemas.ts.
  *
+ * Over 400 lines for the same reason as spec_schemas.ts: one schema per component.
+ *
  * @module
  */
 
