@@ -153,7 +153,7 @@ export function createContext(options: SimulatorOptions): SimContext {
     now,
     data: options.statePath ? loadState(options.statePath) : undefined,
     onChange: persist,
-    companySize: options.companySize ? () => options.companySize! : undefined,
+    companySize: options.companySize,
   });
   const sender = new WebhookSender({
     url: options.webhookUrl,

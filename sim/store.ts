@@ -177,8 +177,8 @@ export interface SimStoreOptions {
   data?: SimData;
   /** Called after every mutation (persistence). */
   onChange?: () => void;
-  /** Headcount of a new company; default a few dozen (data/company.ts). */
-  companySize?: (companyId: string, name: string) => number;
+  /** People per new company; default a few dozen, varying by company (datagen/company.ts). */
+  companySize?: number;
 }
 
 function emptyData(): SimData {
@@ -222,7 +222,7 @@ export class SimStore {
   #clientId: string;
   #now: () => number;
   #onChange: () => void;
-  #size: (companyId: string, name: string) => number;
+  #size: number | undefined;
 
   constructor(opts: SimStoreOptions) {
     this.#clientId = opts.clientId;
@@ -230,7 +230,7 @@ export class SimStore {
     // A state file from an older simulator lacks the newer collections.
     this.data = { ...emptyData(), ...opts.data };
     this.#onChange = opts.onChange ?? (() => {});
-    this.#size = opts.companySize ?? defaultHeadcount;
+    this.#size = opts.companySize;
   }
 
   /** Records that the state changed (persists it). */
@@ -490,8 +490,8 @@ export class SimStore {
       products: [],
       username: null,
       entities: [],
-      headcount: init.headcount ??
-        this.#size(init.company_id, init.company_name),
+      headcount: init.headcount ?? this.#size ??
+        defaultHeadcount(init.company_id, init.company_name),
       created_at: now,
       updated_at: now,
       last_successful_sync: assisted ? null : now,
@@ -684,7 +684,8 @@ export class SimStore {
       customer_email: null,
       connection_type: "finch",
       client_type: "sandbox",
-      headcount: input.employee_size ?? 20,
+      // Finch's sandbox default is 20 people; a configured size wins over it.
+      headcount: input.employee_size ?? this.#size ?? 20,
     });
     return this.#sandboxToken(conn, input.products);
   }

@@ -199,6 +199,14 @@ Deno.test("[sim data] a test can ask for a 10,000-person company", async () => {
       payments.length >= 2 && payments.length <= 3,
       String(payments.length),
     );
+    // Sandbox connections follow the configured size unless they ask for another.
+    const sandbox = await f.client.sandbox.connections.create({
+      provider_id: "gusto",
+    });
+    assert.equal(
+      (await f.as(sandbox.access_token).hris.directory.list()).paging.count,
+      10_000,
+    );
     // A connection's size can also be changed afterwards.
     f.sim.setCompanySize(token.connection_id, 12);
     assert.equal((await c.hris.directory.list()).paging.count, 12);
