@@ -1,6 +1,6 @@
 /**
- * Every data-plane operation, called through Finch's official SDK with real ids, and
- * every answer (as sent on the wire) checked against schemas written from the spec:
+ * Every operation, called through Finch's official SDK with real ids, and every answer
+ * (as sent on the wire) checked against schemas written from the spec: management,
  * organization, payroll, deductions, plans, documents, jobs, sandbox and `/forward`.
  * Operations the SDK 10.7.0 has no method for (ledger items, plans) go through the SDK's
  * own generic `get`/`post`.
@@ -36,6 +36,37 @@ Deno.test("[sim data] every operation answers as the spec says, through the SDK"
       spec(schema, (await f.last()).body);
     const people = (await c.hris.directory.list({ limit: 20 })).individuals;
     const ids = people.map((p) => p.id);
+
+    await t.step(
+      "management: session, token, introspect, entity disconnect",
+      async () => {
+        const session = await f.client.connect.sessions.new({
+          customer_id: "spec-management",
+          customer_name: "Spec Management",
+          products: ["company"],
+        });
+        spec(O.ConnectSession, (await f.last()).body);
+        await f.client.connect.sessions.reauthenticate({
+          connection_id: token.connection_id,
+        });
+        await wire(O.ConnectSession);
+        assert.ok(session.session_id);
+        const other = await connect(f, {
+          company_name: "Spec Entities",
+          entities: "One, Two",
+        });
+        await wire(O.AccessToken);
+        const client = f.as(other.access_token);
+        await client.account.introspect();
+        await wire(O.Introspect);
+        await client.account.disconnectEntity({
+          entity_ids: [other.entity_ids[0]],
+        });
+        await wire(O.Disconnected);
+        await client.account.disconnect();
+        await wire(O.Disconnected);
+      },
+    );
 
     await t.step("GET /employer/company", async () => {
       await c.hris.company.retrieve();

@@ -499,3 +499,79 @@ export const WebhookEvent = z.union([
     }),
   }),
 ]);
+
+const ConnectionStatus = z.enum([
+  "pending",
+  "processing",
+  "connected",
+  "error_no_account_setup",
+  "error_permissions",
+  "reauth",
+]);
+const StatusDetail = s({
+  status: ConnectionStatus,
+  message: z.string().optional(),
+  last_successful_sync: z.string().nullable().optional(),
+});
+
+/** `CreateConnectSessionResponse` (and the reauthenticate one). */
+export const ConnectSession = s({
+  session_id: z.string(),
+  connect_url: z.url(),
+});
+
+/** `CreateAccessTokenResponse`. */
+export const AccessToken = s({
+  access_token: z.string(),
+  token_type: z.string(),
+  connection_id: z.string(),
+  customer_id: str.optional(),
+  customer_name: str.optional(),
+  account_id: z.string().optional(),
+  client_type: z.enum(["development", "production", "sandbox"]),
+  company_id: z.string().optional(),
+  connection_type: z.enum(["finch", "provider"]),
+  products: z.array(z.string()),
+  provider_id: z.string(),
+  entity_ids: z.array(uuid),
+});
+
+/** `GetIntrospectResponse`. */
+export const Introspect = s({
+  id: z.string(),
+  connection_id: z.string(),
+  connection_status: StatusDetail,
+  client_id: z.string(),
+  client_type: z.enum(["development", "production", "sandbox"]),
+  connection_type: z.enum(["finch", "provider"]),
+  company_id: z.string().optional(),
+  account_id: z.string().optional(),
+  customer_id: str.optional(),
+  customer_name: str.optional(),
+  customer_email: str.optional(),
+  authentication_methods: z.array(s({
+    type: z.enum([
+      "assisted",
+      "credential",
+      "api_token",
+      "api_credential",
+      "oauth",
+    ]),
+    connection_status: StatusDetail.optional(),
+    products: z.array(z.string()).optional(),
+  })).optional(),
+  products: z.array(z.string()),
+  username: str.optional(),
+  provider_id: z.string(),
+  payroll_provider_id: z.string().optional(),
+  manual: z.boolean().optional(),
+  entities: z.array(s({
+    id: uuid,
+    name: str,
+    source_id: str,
+    status: z.enum([...ConnectionStatus.options, "disconnected"]),
+  })).optional(),
+});
+
+/** `DisconnectResponse` and `DisconnectEntityResponse`. */
+export const Disconnected = s({ status: z.string() });
