@@ -117,7 +117,8 @@ export interface DataAccess {
 
 /**
  * The guards every data endpoint runs, in Finch's order (token, entity, product,
- * connection state): its data, or the 202 answer to send as is.
+ * connection state): its data, or the 202 answer to send as is. A handler that validates
+ * its query or body calls `requireBearer` before it, since Finch authenticates first.
  */
 export function openData(
   ctx: SimContext,

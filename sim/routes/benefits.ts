@@ -109,6 +109,7 @@ export function benefitsApp(ctx: SimContext): Hono {
   /** Create and register: a new benefit, or the existing one of the same kind. */
   const write =
     (job: "benefit_create" | "benefit_register") => async (c: Context) => {
+      ctx.requireBearer(c);
       const body = await readJson(c, CreateBody);
       const o = open(c);
       if (o instanceof Response) return o;
@@ -163,6 +164,7 @@ export function benefitsApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/benefits/:benefit_id", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(
       c,
       z.object({ description: z.string().optional() }),
@@ -231,6 +233,7 @@ export function benefitsApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/benefits/:benefit_id/individuals", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, EnrollBody);
     const o = open(c);
     if (o instanceof Response) return o;
@@ -291,6 +294,7 @@ export function benefitsApp(ctx: SimContext): Hono {
   });
 
   app.delete("/employer/benefits/:benefit_id/individuals", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, UnenrollBody);
     const o = open(c);
     if (o instanceof Response) return o;

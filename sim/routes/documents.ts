@@ -40,6 +40,7 @@ export function documentsApp(ctx: SimContext): Hono {
   const app = new Hono();
 
   app.get("/employer/documents", (c) => {
+    ctx.requireBearer(c);
     const query = readQuery(c, ListQuery);
     const o = openData(ctx, c, "documents");
     if (o instanceof Response) return o;

@@ -68,6 +68,7 @@ export function organizationApp(ctx: SimContext): Hono {
   });
 
   app.get("/employer/directory", (c) => {
+    ctx.requireBearer(c);
     const query = readQuery(c, DirectoryQuery);
     const limit = query.limit ?? 100;
     if (limit > 10_000) throw overLimit("page", 10_000, "items");
@@ -83,6 +84,7 @@ export function organizationApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/individual", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, BatchBody);
     if (body.requests.length > 10_000) {
       throw overLimit("batch", 10_000, "items");
@@ -105,6 +107,7 @@ export function organizationApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/employment", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, BatchBody);
     if (body.requests.length > 10_000) {
       throw overLimit("batch", 10_000, "items");

@@ -194,6 +194,7 @@ export function payStatementItemsApp(ctx: SimContext): Hono {
   const app = new Hono();
 
   app.get("/employer/pay-statement-item", (c) => {
+    ctx.requireBearer(c);
     const query = readQuery(c, ItemsQuery);
     const categories = queryArray(c, "categories");
     const unknown = categories.filter((x) => !CATEGORIES.includes(x as never));

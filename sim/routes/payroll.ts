@@ -57,6 +57,7 @@ export function payrollApp(ctx: SimContext): Hono {
     );
 
   app.get("/employer/payment", (c) => {
+    ctx.requireBearer(c);
     const query = readQuery(c, PaymentQuery);
     const o = openData(ctx, c, "payment");
     if (o instanceof Response) return o;
@@ -66,6 +67,7 @@ export function payrollApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/pay-statement", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, StatementsBody);
     if (body.requests.length > 10) {
       throw overLimit("batch", 10, "payment_ids");
@@ -144,6 +146,7 @@ export function payrollApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/ledger-items", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(c, LedgerBody);
     const o = openData(ctx, c, "payment");
     if (o instanceof Response) return o;

@@ -41,6 +41,7 @@ export function plansApp(ctx: SimContext): Hono {
   const today = () => dayOf(ctx.now());
 
   app.get("/employer/plans", (c) => {
+    ctx.requireBearer(c);
     const q = readQuery(c, Page);
     const o = openData(ctx, c, "plans");
     if (o instanceof Response) return o;
@@ -70,6 +71,7 @@ export function plansApp(ctx: SimContext): Hono {
   });
 
   app.get("/employer/plans-enrollments", (c) => {
+    ctx.requireBearer(c);
     const q = readQuery(c, Page);
     const o = openData(ctx, c, "plans_enrollments");
     if (o instanceof Response) return o;
@@ -90,6 +92,7 @@ export function plansApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/plans-enrollments", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(
       c,
       z.object({ requests: z.array(z.object({ enrollment_id: z.string() })) }),
@@ -113,6 +116,7 @@ export function plansApp(ctx: SimContext): Hono {
     products.includes("ssn") && include.includes("ssn");
 
   app.get("/employer/plans-dependents", (c) => {
+    ctx.requireBearer(c);
     const q = readQuery(c, Page);
     const o = openData(ctx, c, "plans_dependents");
     if (o instanceof Response) return o;
@@ -134,6 +138,7 @@ export function plansApp(ctx: SimContext): Hono {
   });
 
   app.post("/employer/plans-dependents", async (c) => {
+    ctx.requireBearer(c);
     const body = await readJson(
       c,
       z.object({

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import Finch from "@tryfinch/finch-api";
 import {
   apiError,
+  BASE,
   bearer,
   connect,
   DATA_PRODUCTS,
@@ -295,6 +296,27 @@ Deno.test("[sim data] batch limits and paging", async (t) => {
         payment.individual_ids,
       );
     });
+  } finally {
+    await f.sim.close();
+  }
+});
+
+Deno.test("[sim data] no token is a 401 before anything is validated", async () => {
+  const f = fixture();
+  try {
+    for (
+      const [method, path, body] of [
+        ["GET", "/employer/directory?limit=99999", undefined],
+        ["GET", "/employer/payment", undefined],
+        ["POST", "/employer/individual", "{not json"],
+        ["POST", "/employer/benefits", '{"type": 7}'],
+        ["GET", "/employer/plans?limit=500", undefined],
+      ] as const
+    ) {
+      const res = await f.sim.app.request(`${BASE}${path}`, { method, body });
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.equal((await res.json()).name, "unauthorized_request_error");
+    }
   } finally {
     await f.sim.close();
   }
