@@ -6,6 +6,9 @@
  * No client script except on the embedded hand-off page, which must call
  * `window.parent.postMessage` (the Connect SDK's wire protocol).
  *
+ * Over 400 lines because the page's stylesheet is inline (Connect's CSP allows no other
+ * origin), next to the markup it styles.
+ *
  * @module
  */
 
@@ -17,6 +20,8 @@ export interface ProviderChoice {
   id: string;
   name: string;
   logo: string;
+  /** Finch's team sets the connection up (pending until then). */
+  assisted: boolean;
 }
 
 /** Props of {@link ConnectForm}. */
@@ -27,7 +32,8 @@ export interface ConnectFormProps {
   state: string | null;
   /** Embedded-mode query parameters to carry through the form. */
   embedded: { appType: string; sdkHostUrl: string } | null;
-  customerName: string;
+  /** The integrator application asking for access (not the employer). */
+  appName: string;
   products: string[];
   providers: ProviderChoice[];
   /** Set when the session fixes the provider (`integration.provider` or reauth). */
@@ -91,6 +97,7 @@ legend,label.field{display:block;font-weight:600;font-size:14px;margin:0 0 6px}
 .tile:has(input:checked)::after{content:"";position:absolute;top:7px;right:7px;width:8px;height:8px;border-radius:50%;background:#4f46e5}
 .tile:has(input:focus-visible){outline:3px solid #a5b4fc;outline-offset:2px}
 .tile img,.fixed img{width:32px;height:32px;border-radius:8px;flex:none}
+.tag{display:block;font-size:11px;font-weight:500;color:#64748b}
 .fixed{display:flex;align-items:center;gap:12px;border:1px solid #e2e8f0;border-radius:12px;padding:12px 14px;margin:0 0 18px;background:#f8fafc}
 .fixed strong{display:block}
 .fixed span{font-size:13px;color:#64748b}
@@ -198,13 +205,13 @@ export function ConnectForm(props: ConnectFormProps) {
             : "Connect your HR or payroll system"}
         </h1>
         <p class="lede">
-          <strong>{props.customerName}</strong> {reauth
-            ? "needs you to sign in again so that data keeps syncing."
-            : "uses Finch to securely connect to your employment system."}
+          <strong>{props.appName}</strong> {reauth
+            ? "needs you to sign in again so that your data keeps syncing."
+            : "wants to access your payroll data. It uses Finch to connect securely to your employment system."}
         </p>
         {props.products.length > 0 && (
           <section class="perms" aria-labelledby="perms-title">
-            <h2 id="perms-title">Access requested</h2>
+            <h2 id="perms-title">{props.appName} is asking for</h2>
             <ul class="chips">
               {props.products.map((p) => (
                 <li key={p}>{PRODUCT_LABELS[p] ?? p}</li>
@@ -250,7 +257,7 @@ export function ConnectForm(props: ConnectFormProps) {
                   <span>
                     {reauth
                       ? props.fixedCompany
-                      : "Selected by " + props.customerName}
+                      : "Selected by " + props.appName}
                   </span>
                 </div>
               </div>
@@ -273,7 +280,10 @@ export function ConnectForm(props: ConnectFormProps) {
                         required={i === 0}
                       />
                       <img src={p.logo} alt="" width={32} height={32} />
-                      <span>{p.name}</span>
+                      <span>
+                        {p.name}
+                        {p.assisted && <small class="tag">Assisted</small>}
+                      </span>
                     </label>
                   ))}
                 </div>

@@ -43,3 +43,12 @@ export const SESSION_DEFAULT_MINUTES = 129_600;
 
 /** Default lifetime of a reauthentication session: 43,200 minutes = 30 days (spec). */
 export const REAUTH_SESSION_DEFAULT_MINUTES = 43_200;
+
+/**
+ * The integrator application the Connect page names when none is configured. Neutral on
+ * purpose: the portal's demo mode passes its own brand name.
+ */
+export const DEFAULT_APP_NAME = "Demo Integrator";
+
+/** Where the portal receives Connect's redirect by default (`PUBLIC_URL/callback`). */
+export const DEFAULT_REDIRECT_URI = "http://localhost:8000/callback";

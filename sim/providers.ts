@@ -2,11 +2,13 @@
  * The simulator's provider catalog (`GET /providers`) and the small SVG badges it serves as
  * provider logos, so the Connect page and the portal show logos with no network.
  *
- * Ids and display names are real Finch provider ids (reference §5.5); products, auth methods
- * and colours are plausible, not Finch's live catalog.
+ * Ids and display names are real Finch provider ids (reference §5.5); products, auth methods,
+ * supported fields and colours are plausible, not Finch's live catalog.
  *
  * @module
  */
+
+import { benefitsSupport, supportedFields } from "./provider_support.ts";
 
 /** Authentication method types of `/providers` (spec `Provider.authentication_methods`). */
 export type AuthType = "assisted" | "credential" | "api_token" | "oauth";
@@ -22,18 +24,22 @@ export interface SimProvider {
   products: string[];
   mfa_required?: boolean;
   beta?: boolean;
+  /** Fields it does not support, as `supported_fields` leaves (`individual.ssn`). */
+  unsupported?: string[];
+  /** Benefit types it supports, when not the usual set (provider_support.ts). */
+  benefits?: string[];
 }
 
-const FULL = [
-  "company",
-  "directory",
-  "individual",
-  "employment",
-  "payment",
-  "pay_statement",
-  "benefits",
+const HRIS = ["company", "directory", "individual", "employment", "ssn"];
+const FULL = [...HRIS, "payment", "pay_statement", "benefits"];
+/** The Benefits product (plans, enrollments, dependents; in beta at Finch). */
+const PLANS = ["plans", "plans_enrollments", "plans_dependents"];
+/** Org structure that payroll-first systems do not keep. */
+const NO_ORG = [
+  "directory.individuals.manager.id",
+  "employment.manager.id",
+  "employment.class_code",
 ];
-const HRIS = ["company", "directory", "individual", "employment"];
 
 /** The catalog, in the order the Connect page lists it. */
 export const PROVIDERS: readonly SimProvider[] = [
@@ -43,7 +49,20 @@ export const PROVIDERS: readonly SimProvider[] = [
     primary_color: "#F45D48",
     monogram: "G",
     auth: ["oauth"],
-    products: [...FULL, "documents"],
+    products: [...FULL, "documents", ...PLANS],
+    benefits: [
+      "401k",
+      "401k_roth",
+      "s125_medical",
+      "s125_dental",
+      "s125_vision",
+      "hsa_pre",
+      "fsa_medical",
+      "fsa_dependent_care",
+      "commuter",
+      "custom_pre_tax",
+      "custom_post_tax",
+    ],
   },
   {
     id: "adp_run",
@@ -53,6 +72,18 @@ export const PROVIDERS: readonly SimProvider[] = [
     auth: ["credential", "assisted"],
     products: FULL,
     mfa_required: true,
+    benefits: [
+      "401k",
+      "401k_roth",
+      "401k_loan",
+      "s125_medical",
+      "s125_dental",
+      "s125_vision",
+      "hsa_pre",
+      "hsa_post",
+      "fsa_medical",
+      "simple_ira",
+    ],
   },
   {
     id: "adp_workforce_now",
@@ -60,7 +91,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     primary_color: "#B3140E",
     monogram: "WFN",
     auth: ["api_token", "assisted"],
-    products: FULL,
+    products: [...FULL, "documents", ...PLANS],
   },
   {
     id: "bamboo_hr",
@@ -69,6 +100,12 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "B",
     auth: ["api_token", "oauth"],
     products: HRIS,
+    unsupported: [
+      "individual.ssn",
+      "individual.encrypted_ssn",
+      "employment.class_code",
+      "employment.income_history",
+    ],
   },
   {
     id: "paychex_flex",
@@ -85,7 +122,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     primary_color: "#502D3C",
     monogram: "R",
     auth: ["oauth"],
-    products: FULL,
+    products: [...FULL, ...PLANS],
   },
   {
     id: "justworks",
@@ -94,6 +131,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "J",
     auth: ["credential"],
     products: FULL,
+    unsupported: ["employment.class_code", "individual.ethnicity"],
   },
   {
     id: "trinet",
@@ -134,6 +172,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "QB",
     auth: ["oauth"],
     products: FULL,
+    unsupported: [...NO_ORG, "employment.title"],
   },
   {
     id: "workday",
@@ -167,6 +206,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "b",
     auth: ["api_token"],
     products: HRIS,
+    unsupported: ["employment.class_code", "individual.ethnicity"],
   },
   {
     id: "personio",
@@ -175,6 +215,12 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "P",
     auth: ["api_token"],
     products: HRIS,
+    unsupported: [
+      "individual.ethnicity",
+      "individual.ssn",
+      "individual.encrypted_ssn",
+      "employment.class_code",
+    ],
   },
   {
     id: "deel",
@@ -183,6 +229,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "D",
     auth: ["oauth"],
     products: [...HRIS, "payment", "pay_statement"],
+    unsupported: ["individual.ethnicity", "employment.class_code"],
   },
   {
     id: "zenefits",
@@ -199,6 +246,7 @@ export const PROVIDERS: readonly SimProvider[] = [
     monogram: "SQ",
     auth: ["oauth"],
     products: FULL,
+    unsupported: NO_ORG,
   },
 ];
 
@@ -234,8 +282,8 @@ export function providerJson(provider: SimProvider, publicUrl: string) {
     manual: provider.auth.length === 1 && provider.auth[0] === "assisted",
     authentication_methods: provider.auth.map((type) => ({
       type,
-      benefits_support: provider.products.includes("benefits") ? {} : null,
-      supported_fields: null,
+      benefits_support: benefitsSupport(provider),
+      supported_fields: supportedFields(provider),
     })),
   };
 }

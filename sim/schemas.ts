@@ -127,14 +127,11 @@ export const FaultBody = z.object({
 export type FaultBody = z.input<typeof FaultBody>;
 
 /** Integer query parameter that must be a whole non-negative number when present. */
-const queryInt = z.string().regex(/^\d+$/, "must be a non-negative integer")
+export const queryInt = z.string().regex(
+  /^\d+$/,
+  "must be a non-negative integer",
+)
   .transform(Number);
-
-/** `GET /employer/directory` query (the `entity_ids[]` array is read separately). */
-export const DirectoryQuery = z.object({
-  limit: queryInt.optional(),
-  offset: queryInt.optional(),
-});
 
 /** Turns Zod issues into one readable sentence for Finch's `message` field. */
 export function issuesMessage(error: z.ZodError): string {

@@ -12,6 +12,10 @@
  *   connection and no other, and a disconnected connection is never revived;
  * - codes are single-use and live ten minutes.
  *
+ * Over 400 lines on purpose: one class holds every rule about sessions, codes,
+ * connections and tokens, because each rule reads and writes several of those records
+ * together; split, the rules would reach across modules for one another's records.
+ *
  * @module
  */
 
@@ -36,7 +40,9 @@ import {
   uuidFrom,
 } from "./ids.ts";
 import { type AuthType, defaultAuthMethod, findProvider } from "./providers.ts";
-import { headcount } from "./data.ts";
+import { defaultHeadcount } from "./datagen/company.ts";
+import { emptyOverlay, type Overlay } from "./datagen/overlay.ts";
+import type { JobRecord, RuleRecord } from "./jobs.ts";
 import type {
   ConnectionStatus,
   CreateSessionBody,
@@ -97,6 +103,8 @@ export interface ConnectionRecord {
   last_successful_sync: number | null;
   disconnected_at: number | null;
   initial_sync_sent: boolean;
+  /** When a pending (assisted) connection goes live on its own; null: it waits. */
+  go_live_at?: number | null;
 }
 
 /** An access token and what it was minted with. */
@@ -137,6 +145,14 @@ export interface SimData {
   tokens: Record<string, TokenRecord>;
   /** customer_id -> the connection its authorization converted into. */
   customers: Record<string, string>;
+  /** Sandbox edits and API writes per dataset (`company_id:provider_id`). */
+  datasets: Record<string, Overlay>;
+  /** Automated and manual jobs, by job_id. */
+  jobs: Record<string, JobRecord>;
+  /** Pay statement item rules, by connection_id. */
+  rules: Record<string, RuleRecord[]>;
+  /** Sandbox job outcome of `data_sync_all`, by connection_id. */
+  job_configs: Record<string, string>;
 }
 
 /** What the Connect form submits once validated. */
@@ -161,6 +177,8 @@ export interface SimStoreOptions {
   data?: SimData;
   /** Called after every mutation (persistence). */
   onChange?: () => void;
+  /** People per new company; default a few dozen, varying by company (datagen/company.ts). */
+  companySize?: number;
 }
 
 function emptyData(): SimData {
@@ -170,6 +188,10 @@ function emptyData(): SimData {
     connections: {},
     tokens: {},
     customers: {},
+    datasets: {},
+    jobs: {},
+    rules: {},
+    job_configs: {},
   };
 }
 
@@ -200,12 +222,25 @@ export class SimStore {
   #clientId: string;
   #now: () => number;
   #onChange: () => void;
+  #size: number | undefined;
 
   constructor(opts: SimStoreOptions) {
     this.#clientId = opts.clientId;
     this.#now = opts.now;
-    this.data = opts.data ?? emptyData();
+    // A state file from an older simulator lacks the newer collections.
+    this.data = { ...emptyData(), ...opts.data };
     this.#onChange = opts.onChange ?? (() => {});
+    this.#size = opts.companySize;
+  }
+
+  /** Records that the state changed (persists it). */
+  changed(): void {
+    this.#onChange();
+  }
+
+  /** The stored changes of a dataset, created on first write. */
+  overlay(key: string): Overlay {
+    return this.data.datasets[key] ??= emptyOverlay();
   }
 
   /** The deterministic company_id of a company name for this client. */
@@ -455,8 +490,8 @@ export class SimStore {
       products: [],
       username: null,
       entities: [],
-      headcount: init.headcount ??
-        headcount(init.company_id, init.company_name),
+      headcount: init.headcount ?? this.#size ??
+        defaultHeadcount(init.company_id, init.company_name),
       created_at: now,
       updated_at: now,
       last_successful_sync: assisted ? null : now,
@@ -504,10 +539,13 @@ export class SimStore {
     if (code.expires_at <= now) {
       throw invalidGrant("Authorization code has expired");
     }
-    // [inferred] OAuth-style: a redirect_uri, when both sides have one, must match.
-    if (redirectUri && code.redirect_uri && redirectUri !== code.redirect_uri) {
+    // A redirect_uri, when sent, must be the session's; the embedded flow (a session
+    // without one) fails if it is sent (reference §1.6; Finch-API/react-connect#33).
+    if (redirectUri && redirectUri !== code.redirect_uri) {
       throw invalidGrant(
-        "redirect_uri does not match the one of the Connect session",
+        code.redirect_uri
+          ? "redirect_uri does not match the one of the Connect session"
+          : "redirect_uri must not be sent for a session without one (embedded flow)",
       );
     }
     const conn = this.data.connections[code.connection_id];
@@ -646,7 +684,8 @@ export class SimStore {
       customer_email: null,
       connection_type: "finch",
       client_type: "sandbox",
-      headcount: input.employee_size ?? 20,
+      // Finch's sandbox default is 20 people; a configured size wins over it.
+      headcount: input.employee_size ?? this.#size ?? 20,
     });
     return this.#sandboxToken(conn, input.products);
   }

@@ -107,14 +107,21 @@ export class WebhookSender {
     return delivery;
   }
 
-  /** Schedules a callback with a tracked timer so `close()` can cancel it. */
-  later(ms: number, fn: () => void): void {
-    if (this.#closed) return;
+  /**
+   * Schedules a callback with a tracked timer so `close()` can cancel it; returns a
+   * function that cancels it earlier.
+   */
+  later(ms: number, fn: () => void): () => void {
+    if (this.#closed) return () => {};
     const id = setTimeout(() => {
       this.#timers.delete(id);
       fn();
     }, ms);
     this.#timers.add(id);
+    return () => {
+      clearTimeout(id);
+      this.#timers.delete(id);
+    };
   }
 
   #schedule(delivery: WebhookDelivery, ms: number): void {

@@ -657,6 +657,7 @@ Deno.test("[sim api] assisted providers start pending and answer 202", async () 
     const token = await connect(f, {
       provider_id: "trinet",
       company_name: "Assisted Co",
+      manual: true,
     });
     const client = f.as(token.access_token);
     const intro = await client.account.introspect();

@@ -76,14 +76,26 @@ Deno.test("[sim connect] the form", async (t) => {
       },
     );
 
-    await t.step("customer names are escaped", async () => {
-      const evil = await newSession(f, {
-        customer_name: '<img src=x onerror="alert(1)">',
-      });
-      const page = await (await f.sim.app.request(evil.connect_url)).text();
-      assert.doesNotMatch(page, /<img src=x/);
-      assert.match(page, /&lt;img src=x/);
-    });
+    await t.step(
+      "the page names the integrator's app, escaped, never the employer",
+      async () => {
+        const g = fixture({ appName: '<img src=x onerror="alert(1)">' });
+        try {
+          const evil = await newSession(g, { customer_name: "Employer Name" });
+          const page = await (await g.sim.app.request(evil.connect_url)).text();
+          assert.doesNotMatch(page, /<img src=x/);
+          assert.match(page, /&lt;img src=x[^<]*<\/strong> wants to access/);
+          assert.doesNotMatch(page, /Employer Name/);
+        } finally {
+          await g.sim.close();
+        }
+        const page = await (await f.sim.app.request(s.connect_url)).text();
+        assert.match(
+          page,
+          /Demo Integrator<\/strong> wants to access your payroll data/,
+        );
+      },
+    );
 
     await t.step(
       "invalid input re-renders the form with 400 and keeps values",

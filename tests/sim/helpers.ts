@@ -5,8 +5,10 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import Finch from "@tryfinch/finch-api";
 import type { Hono } from "hono";
+import type { z } from "zod";
 import {
   createSimulator,
   type Simulator,
@@ -48,6 +50,8 @@ export interface Fixture {
   advance(ms: number): void;
   /** A client for a connection's access token. */
   as(token: string): Finch;
+  /** The status and JSON body of the last answer the SDK received, as sent on the wire. */
+  last(): Promise<{ status: number; body: unknown }>;
 }
 
 /** Creates a simulator at `http://sim.test` with a real-time clock that tests can advance. */
@@ -63,12 +67,19 @@ export function fixture(overrides: Partial<SimulatorOptions> = {}): Fixture {
     webhookRetryDelaysMs: [0, 10, 10],
     ...overrides,
   });
+  let lastResponse: Response | undefined;
+  const inner = appFetch(sim.app);
+  const recording: typeof fetch = async (input, init) => {
+    const res = await inner(input, init);
+    lastResponse = res.clone();
+    return res;
+  };
   const client = new Finch({
     clientID: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
     baseURL: overrides.publicUrl ?? BASE,
-    fetch: appFetch(sim.app),
+    fetch: recording,
     maxRetries: 0,
   });
   return {
@@ -76,6 +87,11 @@ export function fixture(overrides: Partial<SimulatorOptions> = {}): Fixture {
     client,
     advance: (ms) => void (offset += ms),
     as: (token) => client.withAccessToken(token),
+    async last() {
+      if (!lastResponse) throw new Error("no answer yet");
+      const res = lastResponse;
+      return { status: res.status, body: await res.clone().json() };
+    },
   };
 }
 
@@ -127,6 +143,9 @@ export async function authorizeCode(
   return code;
 }
 
+/** A product a Connect session can ask for. */
+export type Product = Finch.Connect.SessionNewParams["products"][number];
+
 /** What one full Connect run needs. */
 export interface ConnectRun {
   customer_id?: string;
@@ -135,6 +154,9 @@ export interface ConnectRun {
   company_name?: string;
   entities?: string;
   username?: string;
+  products?: Product[];
+  /** Offer assisted providers too (Finch's `manual`). */
+  manual?: boolean;
 }
 
 /** Session, Connect form, code exchange: the token response of one full Connect run. */
@@ -142,8 +164,10 @@ export async function connect(f: Fixture, run: ConnectRun = {}) {
   const session = await f.client.connect.sessions.new({
     customer_id: run.customer_id ?? `cust-${crypto.randomUUID()}`,
     customer_name: run.customer_name ?? "Acme Benefits Customer",
-    products: ["company", "directory", "individual", "employment"],
+    products: run.products ??
+      ["company", "directory", "individual", "employment"],
     redirect_uri: REDIRECT_URI,
+    ...(run.manual ? { manual: true } : {}),
   });
   const code = await authorizeCode(f.sim.app, session.session_id, {
     provider_id: run.provider_id ?? "gusto",
@@ -168,4 +192,59 @@ export async function apiError(
     throw err;
   }
   throw new Error("expected an APIError, the call succeeded");
+}
+
+/** Every product a Connect session can grant that the data endpoints use. */
+export const DATA_PRODUCTS: Product[] = [
+  "company",
+  "directory",
+  "individual",
+  "employment",
+  "payment",
+  "pay_statement",
+  "benefits",
+  "documents",
+  "ssn",
+  "plans",
+  "plans_enrollments",
+  "plans_dependents",
+];
+
+/**
+ * Asserts that a value matches a schema written from Finch's spec and returns it typed;
+ * the message lists every issue with its path.
+ */
+export function spec<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what = "answer",
+): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    assert.fail(
+      `${what} does not match the spec:\n${
+        parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`)
+          .join("\n")
+      }\n${JSON.stringify(value).slice(0, 800)}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Request options with a bearer token, for operations the SDK has no method for. */
+export function bearer(token: string) {
+  return { headers: { Authorization: `Bearer ${token}` } };
+}
+
+/** An in-process webhook receiver whose answers are scripted per call. */
+export function receiver(answers: (number | "throw")[] = []) {
+  const received: { body: string; headers: Headers }[] = [];
+  const fetchFn: typeof fetch = async (input, init) => {
+    const req = new Request(input, init);
+    received.push({ body: await req.text(), headers: req.headers });
+    const answer = answers[received.length - 1] ?? 200;
+    if (answer === "throw") throw new TypeError("connection refused");
+    return new Response(null, { status: answer });
+  };
+  return { received, fetch: fetchFn };
 }
