@@ -79,6 +79,8 @@ export async function startDemo(
     webhookSecret: config.finch.webhookSecrets[0],
     webhookUrl: `${config.publicUrl}/webhooks/finch`,
     publicUrl: `${config.publicUrl}${SIM_MOUNT}`,
+    // Registered as Finch registers an application's: Connect refuses any other.
+    redirectUris: [config.redirectUri],
     fetch: inProcess,
     statePath: options.persist && config.kvPath
       ? `${dirname(config.kvPath)}/simulator.json`

@@ -33,6 +33,7 @@ import { scale } from "./sections/scale.ts";
 import { weight } from "./sections/weight.ts";
 import { coldStart } from "./sections/cold.ts";
 import { memory } from "./sections/memory.ts";
+import { simData } from "./sections/sim_data.ts";
 
 const RUNNERS: Record<
   Section,
@@ -44,6 +45,7 @@ const RUNNERS: Record<
   weight: { run: weight, wrk: false },
   cold: { run: coldStart, wrk: false },
   memory: { run: memory, wrk: true },
+  sim_data: { run: simData, wrk: false },
 };
 
 /** A short description of the machine, for the report. */

@@ -176,6 +176,7 @@ export async function startCluster(
     SIM_PORT: String(simPort),
     SIM_PUBLIC_URL: simOrigin,
     SIM_STATE_PATH: simStatePath,
+    SIM_REDIRECT_URIS: `${BASE}/callback`,
   });
   const portalEnv = (port: number) => ({
     PORT: String(port),
