@@ -7,12 +7,9 @@ import type { Flash } from "../lib/http/flash.ts";
 
 export interface LayoutProps {
   title: string;
-  /** Rendered page body (already HTML: the page is rendered first to learn about islands). */
-  bodyHtml: string;
   stylesUrl: string;
-  /** The island bundle's URL, present only when the page rendered an island. */
-  scriptUrl?: string;
-  nonce: string;
+  /** What ends the body: the island script, when the page has an island. */
+  tail?: ComponentChildren;
   demo: boolean;
   /** The signed-in employer, when there is one. */
   customerName?: string;
@@ -74,7 +71,7 @@ export function Layout(props: LayoutProps) {
               {props.flash.message}
             </div>
           )}
-          <div dangerouslySetInnerHTML={{ __html: props.bodyHtml }} />
+          {props.children}
         </main>
         <footer class="site-footer">
           <div class="container">
@@ -83,9 +80,7 @@ export function Layout(props: LayoutProps) {
             never stored by this portal.
           </div>
         </footer>
-        {props.scriptUrl && (
-          <script type="module" src={props.scriptUrl} nonce={props.nonce} />
-        )}
+        {props.tail}
       </body>
     </html>
   );

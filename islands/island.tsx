@@ -17,19 +17,18 @@ import type { ComponentChildren, FunctionComponent, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { type IslandName, islands } from "./registry.ts";
 
-/** What one render found out about its page. */
-export interface RenderResult {
-  html: string;
-  /** Whether an island was rendered, so whether the client script is needed. */
-  hydrate: boolean;
-}
-
-// preact-render-to-string renders synchronously, so one module-level collector per
-// render is safe: no other render can interleave with it.
+// preact-render-to-string renders synchronously and in document order, so one
+// module-level collector per render is safe (no other render can interleave with it),
+// and a component placed after every island reads what they recorded.
 let current: { hydrate: boolean } | null = null;
 
-/** Renders a tree to HTML and reports whether it contains islands. */
-export function renderWithIslands(tree: VNode): RenderResult {
+/**
+ * Renders a whole document (one pass, no second copy of the body) and reports whether it
+ * held an island. Put {@linkcode IslandScript} after the content: by then it knows.
+ */
+export function renderWithIslands(
+  tree: VNode,
+): { html: string; hydrate: boolean } {
   const previous = current;
   current = { hydrate: false };
   try {
@@ -38,6 +37,15 @@ export function renderWithIslands(tree: VNode): RenderResult {
   } finally {
     current = previous;
   }
+}
+
+/** The island bundle's script tag, rendered only when the page rendered an island. */
+export function IslandScript(
+  { src, nonce }: { src: string; nonce: string },
+): VNode | null {
+  return current?.hydrate
+    ? <script type="module" src={src} nonce={nonce} />
+    : null;
 }
 
 type PropsOf<N extends IslandName> = Parameters<(typeof islands)[N]>[0];
@@ -49,10 +57,8 @@ export function Island<N extends IslandName>(
   if (current) current.hydrate = true;
   // deno-lint-ignore no-explicit-any
   const Component = islands[name] as FunctionComponent<any>;
-  const json = JSON.stringify(props).replace(
-    /[<>&]/g,
-    (ch) => `\\u00${ch.charCodeAt(0).toString(16)}`,
-  );
+  const json = JSON.stringify(props).replaceAll("<", "\\u003c")
+    .replaceAll(">", "\\u003e").replaceAll("&", "\\u0026");
   return (
     <>
       <script

@@ -1,17 +1,16 @@
 /**
- * Every page's shell, as Fresh's `routes/_app.tsx`: the page component is rendered first,
- * so we know whether it used an island, then placed into the shared layout
- * (components/Layout.tsx). The script tag (with the CSP nonce) is emitted only when an
- * island was rendered.
+ * Every page's shell, as Fresh's `routes/_app.tsx`: the page inside the shared layout
+ * (components/Layout.tsx), rendered in one pass. The island script (with the CSP nonce)
+ * closes the body only when the page rendered an island, so pages without one ship no
+ * JavaScript.
  *
  * @module
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { VNode } from "preact";
-import { renderToString } from "preact-render-to-string";
 import { Layout } from "../components/Layout.tsx";
-import { renderWithIslands } from "../islands/island.tsx";
+import { IslandScript, renderWithIslands } from "../islands/island.tsx";
 import type { Flash } from "../lib/http/flash.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 
@@ -28,20 +27,24 @@ export function renderPage(
   page: VNode,
   options: PageOptions,
 ): Response {
-  const { html, hydrate } = renderWithIslands(page);
   const { assets, config } = c.var.deps;
-  const document = renderToString(
+  const { html } = renderWithIslands(
     <Layout
       title={options.title}
-      bodyHtml={html}
       stylesUrl={assets.stylesUrl}
-      scriptUrl={hydrate ? assets.islandsUrl : undefined}
-      nonce={c.get("secureHeadersNonce") ?? ""}
       demo={config.demo}
       customerName={c.var.customer?.name}
       flash={options.flash}
-    />,
+      tail={
+        <IslandScript
+          src={assets.islandsUrl}
+          nonce={c.get("secureHeadersNonce") ?? ""}
+        />
+      }
+    >
+      {page}
+    </Layout>,
   );
   c.header("Cache-Control", "no-store");
-  return c.html(`<!doctype html>${document}`, options.status ?? 200);
+  return c.html(`<!doctype html>${html}`, options.status ?? 200);
 }
