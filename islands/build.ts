@@ -10,7 +10,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { BUILD_DIR, contentId } from "../lib/assets.ts";
+import { buildFile, contentId } from "../lib/assets.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -61,19 +61,19 @@ export function bundleOnce(): Promise<Uint8Array> {
 export async function writeBuild(): Promise<string> {
   const code = await bundleIslands();
   const id = contentId(code);
-  await Deno.mkdir(`${BUILD_DIR}/${id}`, { recursive: true });
+  await Deno.mkdir(buildFile(`${id}/`), { recursive: true });
   // Written aside and renamed into place: a server starting meanwhile reads the old
   // build or the new one, never half of one.
-  await writeAtomically(`${BUILD_DIR}/${id}/islands.js`, code);
+  await writeAtomically(buildFile(`${id}/islands.js`), code);
   await writeAtomically(
-    `${BUILD_DIR}/manifest.json`,
+    buildFile("manifest.json"),
     new TextEncoder().encode(JSON.stringify({ id }) + "\n"),
   );
   return id;
 }
 
-async function writeAtomically(path: string, bytes: Uint8Array) {
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+async function writeAtomically(path: URL, bytes: Uint8Array) {
+  const temp = new URL(`${path.href}.${crypto.randomUUID()}.tmp`);
   await Deno.writeFile(temp, bytes);
   await Deno.rename(temp, path);
 }

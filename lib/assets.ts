@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { ConfigError } from "./config.ts";
+import { sha256Bytes } from "./hash.ts";
 
 /** One asset held in memory, ready to serve. */
 export interface Asset {
@@ -33,10 +32,13 @@ export interface Assets {
 }
 
 /** Where the island bundle is built to (`deno task build`) and read from. */
-export const BUILD_DIR = fileURLToPath(
-  new URL("../static/build", import.meta.url),
-);
-const STYLES = fileURLToPath(new URL("../static/styles.css", import.meta.url));
+const BUILD_DIR = new URL("../static/build/", import.meta.url);
+
+/** A file of the island build: `manifest.json`, or `<id>/islands.js`. */
+export function buildFile(name: string): URL {
+  return new URL(name, BUILD_DIR);
+}
+const STYLES = new URL("../static/styles.css", import.meta.url);
 
 /** The content id of a bundle: the first 16 hex digits of its SHA-256. */
 export function contentId(bytes: Uint8Array): string {
@@ -44,15 +46,15 @@ export function contentId(bytes: Uint8Array): string {
 }
 
 function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return sha256Bytes(bytes).toHex();
 }
 
 async function readPrebuilt(): Promise<Uint8Array | null> {
   try {
     const { id } = JSON.parse(
-      await Deno.readTextFile(`${BUILD_DIR}/manifest.json`),
+      await Deno.readTextFile(buildFile("manifest.json")),
     );
-    return await Deno.readFile(`${BUILD_DIR}/${id}/islands.js`);
+    return await Deno.readFile(buildFile(`${id}/islands.js`));
   } catch {
     return null;
   }

@@ -7,7 +7,7 @@
  * as another (say a portal link). Verification compares MACs in constant time
  * (`timingSafeEqual`).
  */
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { hkdfSha256, hmacSha256, sameBytes } from "./hash.ts";
 import { secretList } from "./config.ts";
 
 /** What a signature is for; each purpose has its own derived key. */
@@ -49,28 +49,19 @@ export function fromBase64Url(text: string): Uint8Array | null {
  * ```
  */
 export function createSigner(appSecret: string): Promise<Signer> {
-  // node:crypto's HMAC is synchronous and about ten times cheaper than WebCrypto's
-  // promise round trip; a form token is signed on every page view (bench/).
+  // A synchronous HMAC (lib/hash.ts) is far cheaper than WebCrypto's promise round trip.
   const secrets = secretList(appSecret).map((secret) => encoder.encode(secret));
   const keys = new Map<string, Uint8Array>();
   const keyFor = (purpose: Purpose, index: number) => {
     let key = keys.get(`${index}:${purpose}`);
     if (!key) {
-      key = new Uint8Array(
-        hkdfSync(
-          "sha256",
-          secrets[index],
-          new Uint8Array(),
-          `finch-portal:${purpose}`,
-          32,
-        ),
-      );
+      key = hkdfSha256(secrets[index], `finch-portal:${purpose}`, 32);
       keys.set(`${index}:${purpose}`, key);
     }
     return key;
   };
   const mac = (purpose: Purpose, index: number, data: string) =>
-    createHmac("sha256", keyFor(purpose, index)).update(data).digest();
+    hmacSha256(keyFor(purpose, index), data);
   return Promise.resolve({
     sign(purpose, data) {
       return Promise.resolve(toBase64Url(mac(purpose, 0, data)));
@@ -81,7 +72,7 @@ export function createSigner(appSecret: string): Promise<Signer> {
       // Every secret is tried, in constant time each, so timing tells nothing either.
       let ok = false;
       for (let i = 0; i < secrets.length; i++) {
-        ok = timingSafeEqual(mac(purpose, i, data), given) || ok;
+        ok = sameBytes(mac(purpose, i, data), given) || ok;
       }
       return Promise.resolve(ok);
     },

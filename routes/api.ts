@@ -12,7 +12,6 @@
  * the one route through which an access token leaves the server. Nothing here logs a
  * token, a portal link or the API key.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import {
@@ -29,6 +28,7 @@ import {
 } from "../lib/db/customers.ts";
 import { Customer, CustomerId, FinchId, parse } from "../lib/db/schemas.ts";
 import { secretList } from "../lib/config.ts";
+import { sameBytes, sha256Bytes } from "../lib/hash.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import { connectionNotFound } from "../lib/flows/errors.ts";
@@ -237,8 +237,7 @@ function requireApiKey(): MiddlewareHandler<AppEnv> {
 }
 
 function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
+  return sameBytes(sha256Bytes(a), sha256Bytes(b));
 }
 
 function customerIdParam(c: Context<AppEnv>): string {

@@ -40,7 +40,7 @@ export function webhookRoutes(): Hono<AppEnv> {
       const deps = c.var.deps;
       // The signature covers the exact bytes: read the raw text, parse only after.
       const rawBody = await c.req.text();
-      const hook = verifyFinchWebhook(
+      const hook = await verifyFinchWebhook(
         rawBody,
         c.req.raw.headers,
         deps.config.finch.webhookSecrets,

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { BUILD_DIR } from "../lib/assets.ts";
+import { buildFile } from "../lib/assets.ts";
 import { writeBuild } from "../islands/build.ts";
 
 let once: Promise<void> | null = null;
 
 /** Resolves once static/build/ holds a bundle. */
 export function ensureIslandBuild(): Promise<void> {
-  once ??= Deno.stat(`${BUILD_DIR}/manifest.json`).then(
+  once ??= Deno.stat(buildFile("manifest.json")).then(
     () => {},
     async () => {
       await writeBuild();

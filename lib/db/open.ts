@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { dirname } from "node:path";
 import { backoff, isTransient, TRANSIENT_ATTEMPTS } from "./retry.ts";
 
 /** Whether `location` names a KV Connect endpoint rather than a file. */
@@ -31,7 +30,8 @@ export function isKvConnectUrl(location: string): boolean {
  */
 export async function openKv(location: string | undefined): Promise<Deno.Kv> {
   if (location && location !== ":memory:" && !isKvConnectUrl(location)) {
-    await Deno.mkdir(dirname(location), { recursive: true });
+    const folder = location.slice(0, location.lastIndexOf("/") + 1);
+    if (folder) await Deno.mkdir(folder, { recursive: true });
   }
   for (let attempt = 0;; attempt++) {
     try {

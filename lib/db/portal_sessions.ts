@@ -17,11 +17,11 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
 import { customerKey, portalSessionKey } from "./keys.ts";
 import { commitOrThrow, retryTransient } from "./retry.ts";
 import { type Customer, CustomerId, iso, parse } from "./schemas.ts";
 import { randomToken, sha256 } from "./secrets.ts";
+import { sameBytes } from "../hash.ts";
 import { InvalidInput } from "./errors.ts";
 
 /** A stored portal session. */
@@ -145,7 +145,7 @@ export function sameFormToken(
   if (typeof supplied !== "string") return false;
   const a = new TextEncoder().encode(session.csrf);
   const b = new TextEncoder().encode(supplied);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameBytes(a, b);
 }
 
 /**

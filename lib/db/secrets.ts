@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Bytes } from "../hash.ts";
 
 /**
  * 32 random bytes, base64url without padding (43 chars).
@@ -34,7 +34,10 @@ export function randomToken(): string {
  * ```
  */
 export function sha256(value: string): string {
-  // node:crypto hashes synchronously in about 2 µs; WebCrypto's digest took 25-40 µs
-  // per call, and every page view hashes its session cookie (bench/).
-  return createHash("sha256").update(value, "utf8").digest("base64url");
+  // Synchronous and a few µs (lib/hash.ts); WebCrypto's digest took 25-40 µs per call,
+  // and every page view hashes its session cookie (bench/).
+  return sha256Bytes(value).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
 }

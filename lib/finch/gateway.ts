@@ -7,7 +7,7 @@
  * and every SDK error leaves this module as one of the typed errors below, so the flows
  * decide what to say without knowing the SDK.
  */
-import Finch from "@tryfinch/finch-api";
+import type FinchClient from "@tryfinch/finch-api";
 import type { FinchProduct } from "../config.ts";
 import {
   type ConnectionDetails,
@@ -22,6 +22,7 @@ import {
   type TokenGrant,
 } from "./errors.ts";
 import { guardedFetch, retryAfterSeconds } from "./fetch.ts";
+import { type Finch, loadFinchSdk } from "./sdk.ts";
 
 export * from "./errors.ts";
 
@@ -77,24 +78,43 @@ const SESSION_MINUTES = 24 * 60;
 export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
   const timeout = options.timeoutMs ?? 10_000;
   const now = options.now ?? Date.now;
-  const client = new Finch({
-    clientID: options.clientId,
-    clientSecret: options.clientSecret,
-    baseURL: options.baseUrl,
-    fetch: guardedFetch(options.fetch ?? ((input, init) => fetch(input, init))),
-    timeout,
-    maxRetries: 0,
-    // No webhook secret here: webhooks are verified by their own module with the SDK.
-    webhookSecret: null,
-    logLevel: "off",
-  });
+  // The SDK is imported on the first call (lib/finch/sdk.ts), then kept.
+  let sdk: { Finch: Finch; client: FinchClient } | null = null;
+  const ready = async () => {
+    if (sdk) return sdk;
+    const Finch = await loadFinchSdk();
+    sdk = {
+      Finch,
+      client: new Finch({
+        clientID: options.clientId,
+        clientSecret: options.clientSecret,
+        baseURL: options.baseUrl,
+        fetch: guardedFetch(
+          options.fetch ?? ((input, init) => fetch(input, init)),
+        ),
+        timeout,
+        maxRetries: 0,
+        // No webhook secret here: webhooks are verified by their own module.
+        webhookSecret: null,
+        logLevel: "off",
+      }),
+    };
+    return sdk;
+  };
   let providerCache: { at: number; value: Promise<Provider[]> } | null = null;
 
-  const bearer = (token: string) => client.withOptions({ accessToken: token });
+  const bearer = async (token: string) =>
+    (await ready()).client.withOptions({ accessToken: token });
+  const mapError = async (
+    err: unknown,
+    step: string,
+    auth?: "client" | "bearer",
+  ) => toGatewayError((await ready()).Finch, err, step, auth);
 
   return {
     async createSession(input) {
       try {
+        const { client } = await ready();
         const res = await client.connect.sessions.new({
           customer_id: input.finchCustomerId,
           customer_name: input.customerName,
@@ -109,7 +129,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
         }, { maxRetries: 1 });
         return { sessionId: res.session_id, connectUrl: res.connect_url };
       } catch (err) {
-        const body = errorBody(err);
+        const body = errorBody((await ready()).Finch, err);
         if (body?.finch_code === "connection_already_exists") {
           const connectionId =
             (body.context as Record<string, unknown> | undefined)
@@ -118,12 +138,13 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
             throw new FinchConnectionExists(connectionId);
           }
         }
-        throw mapError(err, "creating the Connect session");
+        throw await mapError(err, "creating the Connect session");
       }
     },
 
     async reauthSession(input) {
       try {
+        const { client } = await ready();
         const res = await client.connect.sessions.reauthenticate({
           connection_id: input.connectionId,
           products: [...options.products],
@@ -132,7 +153,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
         }, { maxRetries: 1 });
         return { sessionId: res.session_id, connectUrl: res.connect_url };
       } catch (err) {
-        throw mapError(err, "creating the reconnect session");
+        throw await mapError(err, "creating the reconnect session");
       }
     },
 
@@ -140,6 +161,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
       try {
         // Retrying is never worse here: a code the first attempt consumed answers
         // invalid_grant, which is what the caller would have seen anyway.
+        const { client } = await ready();
         const res = await client.accessTokens.create({
           code,
           redirect_uri: input.redirect ? options.redirectUri : undefined,
@@ -164,14 +186,16 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
         };
       } catch (err) {
         if (err instanceof FinchRejected) throw err;
-        if (err instanceof Finch.BadRequestError) throw new FinchInvalidCode();
-        throw mapError(err, "exchanging the code");
+        if (err instanceof (await ready()).Finch.BadRequestError) {
+          throw new FinchInvalidCode();
+        }
+        throw await mapError(err, "exchanging the code");
       }
     },
 
     async introspect(accessToken) {
       try {
-        const res = await bearer(accessToken).account.introspect({
+        const res = await (await bearer(accessToken)).account.introspect({
           maxRetries: 1,
         });
         const methods = res.authentication_methods ?? [];
@@ -198,13 +222,13 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
           username: res.username ?? null,
         };
       } catch (err) {
-        throw mapError(err, "reading the connection", "bearer");
+        throw await mapError(err, "reading the connection", "bearer");
       }
     },
 
     async companyName(accessToken, entityId) {
       try {
-        const res = await bearer(accessToken).hris.company.retrieve(
+        const res = await (await bearer(accessToken)).hris.company.retrieve(
           entityId ? { entity_ids: [entityId] } : {},
           { maxRetries: 1 },
         );
@@ -213,15 +237,15 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
           ? res.legal_name
           : null;
       } catch (err) {
-        throw mapError(err, "reading the company", "bearer");
+        throw await mapError(err, "reading the company", "bearer");
       }
     },
 
     async disconnect(accessToken) {
       try {
-        await bearer(accessToken).account.disconnect({ maxRetries: 2 });
+        await (await bearer(accessToken)).account.disconnect({ maxRetries: 2 });
       } catch (err) {
-        throw mapError(err, "disconnecting", "bearer");
+        throw await mapError(err, "disconnecting", "bearer");
       }
     },
 
@@ -230,6 +254,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
       if (!providerCache || now() - providerCache.at > ttl) {
         const value = (async () => {
           try {
+            const { client } = await ready();
             const page = await client.providers.list({
               maxRetries: 1,
               // The list is public; the SDK insists on a bearer token unless told not to.
@@ -242,7 +267,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
             }));
           } catch (err) {
             providerCache = null; // never cache a failure
-            throw mapError(err, "listing providers");
+            throw await mapError(err, "listing providers");
           }
         })();
         providerCache = { at: now(), value };
@@ -252,7 +277,10 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
   };
 }
 
-function errorBody(err: unknown): Record<string, unknown> | undefined {
+function errorBody(
+  Finch: Finch,
+  err: unknown,
+): Record<string, unknown> | undefined {
   if (
     err instanceof Finch.APIError && err.error && typeof err.error === "object"
   ) {
@@ -262,7 +290,8 @@ function errorBody(err: unknown): Record<string, unknown> | undefined {
 }
 
 /** Maps an SDK error to the gateway's typed errors. */
-function mapError(
+function toGatewayError(
+  Finch: Finch,
   err: unknown,
   step: string,
   auth: "client" | "bearer" = "client",
@@ -281,7 +310,7 @@ function mapError(
     }
     // A 401 on a bearer call means the token is revoked; on a client call, bad credentials.
     if (status === 401 && auth === "bearer") return new FinchTokenRevoked(step);
-    const code = errorBody(err)?.finch_code;
+    const code = errorBody(Finch, err)?.finch_code;
     return new FinchRejected(
       step,
       status,

@@ -13,9 +13,9 @@
  *
  * @module
  */
-import Finch from "@tryfinch/finch-api";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import { loadFinchSdk } from "./sdk.ts";
 
 /** Finch's (Svix's) tolerance between the signed timestamp and our clock, both ways. */
 export const WEBHOOK_TOLERANCE_S = 5 * 60;
@@ -39,16 +39,19 @@ export interface VerifiedWebhook {
   payload: unknown;
 }
 
-// A client used only for its webhook helpers: no credentials, it never sends a request.
-const sdk = new Finch({
-  accessToken: null,
-  clientID: null,
-  clientSecret: null,
-  webhookSecret: null,
-  baseURL: "http://finch.invalid",
-  maxRetries: 0,
-  logLevel: "off",
-});
+/** A client used only for its webhook helpers: no credentials, it never sends a request. */
+async function webhookHelpers() {
+  const Finch = await loadFinchSdk();
+  return new Finch({
+    accessToken: null,
+    clientID: null,
+    clientSecret: null,
+    webhookSecret: null,
+    baseURL: "http://finch.invalid",
+    maxRetries: 0,
+    logLevel: "off",
+  }).webhooks;
+}
 
 const SignatureHeaders = z.object({
   // The same alphabet markEventSeen accepts, so a valid event id is always storable.
@@ -74,16 +77,16 @@ function usableSecret(secret: string): boolean {
  *
  * @example
  * ```ts
- * const hook = verifyFinchWebhook(await c.req.text(), c.req.raw.headers,
+ * const hook = await verifyFinchWebhook(await c.req.text(), c.req.raw.headers,
  *   deps.config.finch.webhookSecrets, deps.now());
  * ```
  */
-export function verifyFinchWebhook(
+export async function verifyFinchWebhook(
   rawBody: string,
   headers: Headers,
   secrets: readonly string[],
   nowMs: number,
-): VerifiedWebhook {
+): Promise<VerifiedWebhook> {
   const raw = {
     eventId: headers.get("finch-event-id"),
     timestamp: headers.get("finch-timestamp"),
@@ -117,9 +120,10 @@ export function verifyFinchWebhook(
       "This portal has no usable webhook secret configured (FINCH_WEBHOOK_SECRET). Nothing was changed.",
     );
   }
+  const webhooks = await webhookHelpers();
   for (const secret of usable) {
     try {
-      const payload: unknown = sdk.webhooks.unwrap(rawBody, headers, secret);
+      const payload: unknown = webhooks.unwrap(rawBody, headers, secret);
       return {
         eventId,
         at: new Date(Math.min(seconds * 1000 + 999, nowMs)),
