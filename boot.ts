@@ -9,8 +9,7 @@
  * @module
  */
 import { createApp } from "./app.tsx";
-import type { Demo, Handler } from "./demo.ts";
-import type { createSimulator, Simulator } from "./sim/app.ts";
+import type { Demo, Handler, Simulator, SimulatorOptions } from "./demo.ts";
 import { loadAssets } from "./lib/assets.ts";
 import { loadConfig, type ResolvedConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/open.ts";
@@ -44,7 +43,7 @@ export interface BootOptions {
   /** Overrides for tests: any dependency, e.g. a gateway with short timeouts. */
   finch?: (defaults: Parameters<typeof createFinchGateway>[0]) => FinchGateway;
   /** Simulator options for tests (clock, webhook retry delays...). */
-  sim?: Partial<Parameters<typeof createSimulator>[0]>;
+  sim?: Partial<SimulatorOptions>;
   /**
    * Where the island bundle comes from: `prebuilt` (static/build/, required in
    * production), or `build` (in memory, never stale: development and tests). Demo mode

@@ -13,7 +13,11 @@
  */
 import { dirname } from "node:path";
 import { Hono } from "hono";
-import { createSimulator, type Simulator } from "./sim/app.ts";
+import {
+  createSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from "./sim/app.ts";
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
@@ -22,6 +26,8 @@ import {
 import type { Config, ResolvedConfig } from "./lib/config.ts";
 import { settingKey } from "./lib/db/keys.ts";
 import { randomToken } from "./lib/db/secrets.ts";
+
+export type { Simulator, SimulatorOptions };
 
 /** Where the simulator is mounted in demo mode. */
 export const SIM_MOUNT = "/sim";
@@ -64,7 +70,7 @@ export async function startDemo(
     now: () => number;
     /** Keep the simulator's state in a file beside the KV file. */
     persist: boolean;
-    sim?: Partial<Parameters<typeof createSimulator>[0]>;
+    sim?: Partial<SimulatorOptions>;
   },
 ): Promise<Demo> {
   const config = await resolveConfig(parsed, kv);

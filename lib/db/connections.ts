@@ -12,8 +12,9 @@
  * the connection: the callback spends its state that way).
  *
  * The token's AAD is its connection id, so a sealed value copied onto another
- * connection fails to open. Status and detail updates are in
- * `connection_status.ts`; record building in `connection_records.ts`.
+ * connection fails to open. Reads are in `connection_reads.ts` (re-exported here),
+ * status and detail updates in `connection_status.ts`, record building in
+ * `connection_records.ts`.
  *
  * @module
  */
@@ -37,22 +38,20 @@ import {
   connectionCompanyKey,
   connectionKey,
   connectionOwnerKey,
-  connectionsPrefix,
   connectionTokenKey,
   customerKey,
 } from "./keys.ts";
-import { listPage, type Page, type PageOptions } from "./page.ts";
-import { decide, retryTransient } from "./retry.ts";
+import { type ConnectionEntry, getEntry } from "./connection_reads.ts";
+import { decide } from "./retry.ts";
 import {
   type Connection,
-  CustomerId,
-  FinchId,
   iso,
   parse,
   StoreConnectionInput,
 } from "./schemas.ts";
 
 export { type ConnectionOwner, tokenAad } from "./connection_records.ts";
+export * from "./connection_reads.ts";
 
 /**
  * Adds a caller's own checks and writes to a connection's atomic op; called again, with
@@ -310,176 +309,6 @@ export async function replaceConnection(
     },
   );
   return { ...value, versionstamp: versionstamp! };
-}
-
-/** A stored connection with its versionstamp, as read. */
-export type ConnectionEntry = Deno.KvEntry<Connection>;
-
-/** The customer's record of `connection_id`, or null. Internal to the data layer. */
-export async function getEntry(
-  kv: Deno.Kv,
-  customer_id: string,
-  connection_id: string,
-): Promise<ConnectionEntry | null> {
-  if (
-    !CustomerId.safeParse(customer_id).success ||
-    !FinchId.safeParse(connection_id).success
-  ) return null;
-  const entry = await kv.get<Connection>(
-    connectionKey(customer_id, connection_id),
-  );
-  return entry.value ? entry as ConnectionEntry : null;
-}
-
-/** The record of `connection_id` through its owner index, or null. Internal. */
-export async function findEntry(
-  kv: Deno.Kv,
-  connection_id: string,
-): Promise<ConnectionEntry | null> {
-  if (!FinchId.safeParse(connection_id).success) return null;
-  const owner = await kv.get<ConnectionOwner>(
-    connectionOwnerKey(connection_id),
-  );
-  if (!owner.value) return null;
-  return await getEntry(kv, owner.value.customer_id, connection_id);
-}
-
-/**
- * One of the customer's connections, or null, also when it belongs to
- * another customer: tenancy is in the key.
- *
- * @example
- * ```ts
- * const c = await getConnection(kv, session.customer_id, params.connection_id);
- * if (!c) return notFound();
- * ```
- */
-export async function getConnection(
-  kv: Deno.Kv,
-  customer_id: string,
-  connection_id: string,
-): Promise<Connection | null> {
-  const entry = await retryTransient(() =>
-    getEntry(kv, customer_id, connection_id)
-  );
-  return entry?.value ?? null;
-}
-
-/**
- * {@linkcode getConnection}, with the record's versionstamp, for a write that follows
- * (a disconnect).
- *
- * @example
- * ```ts
- * const entry = await getConnectionEntry(kv, session.customer_id, params.connection_id);
- * ```
- */
-export async function getConnectionEntry(
-  kv: Deno.Kv,
-  customer_id: string,
-  connection_id: string,
-): Promise<ConnectionEntry | null> {
-  return await retryTransient(() => getEntry(kv, customer_id, connection_id));
-}
-
-/**
- * A connection by its Finch id alone (integrator API, webhooks), with its
- * versionstamp, or null.
- *
- * @example
- * ```ts
- * const entry = await findConnectionEntry(kv, event.connection_id);
- * ```
- */
-export async function findConnectionEntry(
-  kv: Deno.Kv,
-  connection_id: string,
-): Promise<ConnectionEntry | null> {
-  return await retryTransient(() => findEntry(kv, connection_id));
-}
-
-/**
- * A connection by its Finch id alone (integrator API, webhooks), or null.
- *
- * @example
- * ```ts
- * const c = await findConnection(kv, event.connection_id);
- * ```
- */
-export async function findConnection(
-  kv: Deno.Kv,
-  connection_id: string,
-): Promise<Connection | null> {
-  return (await findConnectionEntry(kv, connection_id))?.value ?? null;
-}
-
-/**
- * One page of a customer's connections, in connection id order: one KV round trip.
- *
- * @example
- * ```ts
- * const { values, cursor } = await listConnections(kv, "acme", { limit: 10 });
- * ```
- */
-export async function listConnections(
-  kv: Deno.Kv,
-  customer_id: string,
-  options: PageOptions = {},
-): Promise<Page<Connection>> {
-  const id = parse(CustomerId, customer_id, "customer id");
-  return await listPage<Connection>(kv, connectionsPrefix(id), options);
-}
-
-/**
- * The opened access token of a connection, or null when none is stored.
- * Throws `SealError` when it cannot be opened with the configured keys.
- *
- * @example
- * ```ts
- * const token = await getAccessToken(kv, sealer, "conn_1");
- * ```
- */
-export async function getAccessToken(
-  kv: Deno.Kv,
-  sealer: Sealer,
-  connection_id: string,
-): Promise<string | null> {
-  if (!FinchId.safeParse(connection_id).success) return null;
-  const entry = await retryTransient(() =>
-    kv.get<string>(connectionTokenKey(connection_id))
-  );
-  if (!entry.value) return null;
-  return await sealer.open(entry.value, tokenAad(connection_id));
-}
-
-/**
- * The owner of a connection and its opened access token, read together (one round
- * trip), or null when the connection or its token is not stored. For the integrator's
- * token route, which needs nothing else.
- *
- * @example
- * ```ts
- * const found = await readToken(kv, sealer, "conn_1");
- * if (found) respond(found.access_token);
- * ```
- */
-export async function readToken(
-  kv: Deno.Kv,
-  sealer: Sealer,
-  connection_id: string,
-): Promise<{ customer_id: string; access_token: string } | null> {
-  if (!FinchId.safeParse(connection_id).success) return null;
-  const [owner, token] = await retryTransient(() =>
-    kv.getMany<[ConnectionOwner, string]>([
-      connectionOwnerKey(connection_id),
-      connectionTokenKey(connection_id),
-    ])
-  );
-  if (!owner.value || !token.value) return null;
-  return {
-    customer_id: owner.value.customer_id,
-    access_token: await sealer.open(token.value, tokenAad(connection_id)),
-  };
 }
 
 /**
