@@ -11,7 +11,7 @@
 import { createApp } from "./app.tsx";
 import type { Demo, Handler, Simulator, SimulatorOptions } from "./demo.ts";
 import { loadAssets } from "./lib/assets.ts";
-import { loadConfig, type ResolvedConfig } from "./lib/config.ts";
+import { ConfigError, loadConfig, type ResolvedConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/open.ts";
 import { createFinchGateway, type FinchGateway } from "./lib/finch/gateway.ts";
 import type { AppDeps } from "./lib/http/env.ts";
@@ -63,7 +63,14 @@ export interface BootOptions {
  */
 export async function bootPortal(options: BootOptions): Promise<Portal> {
   const parsed = loadConfig(options.env);
-  const kv = options.kv ?? await openKv(parsed.kvPath);
+  const kv = options.kv ?? await openKv(parsed.kvPath).catch((err) => {
+    // A KV Connect URL that refuses us, a file we may not write: one line, no trace.
+    throw new ConfigError(
+      `KV_PATH could not be opened: ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    );
+  });
   try {
     return await build(options, parsed, kv);
   } catch (err) {
