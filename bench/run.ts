@@ -33,6 +33,7 @@ import { scale } from "./sections/scale.ts";
 import { weight } from "./sections/weight.ts";
 import { coldStart } from "./sections/cold.ts";
 import { memory } from "./sections/memory.ts";
+import { roundTrips } from "./sections/round_trips.ts";
 import { simData } from "./sections/sim_data.ts";
 
 const RUNNERS: Record<
@@ -45,6 +46,7 @@ const RUNNERS: Record<
   weight: { run: weight, wrk: false },
   cold: { run: coldStart, wrk: false },
   memory: { run: memory, wrk: true },
+  round_trips: { run: roundTrips, wrk: false },
   sim_data: { run: simData, wrk: false },
 };
 
@@ -151,7 +153,14 @@ async function main() {
       text = await Deno.readTextFile(target).catch(() => "");
     }
     const section = await fmtMarkdown(
-      readmeSection({ tableText, about, endLoad, seconds, config, facts }),
+      readmeSection({
+        tableText: table(rows, { commands: false }),
+        about,
+        endLoad,
+        seconds,
+        config,
+        facts,
+      }),
     );
     await Deno.writeTextFile(target, replaceSection(text, section));
     console.error(`bench: wrote the Benchmarks section to ${target}`);

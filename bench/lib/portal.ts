@@ -27,21 +27,29 @@ export async function servedStore(options: {
   others: number;
   targets: Target[];
   seedBudgetS?: number;
-  /** Added to the portal process's environment (e.g. `PAGE_CACHE_MS`). */
+  /** Added to the portal process's environment. */
   env?: Record<string, string>;
+  /**
+   * Another revision's tree (bench/lib/compare.ts): the store is seeded by that
+   * revision's code, in its own layout, and served by it.
+   */
+  tree?: string;
 }): Promise<ServedStore> {
   const dir = await tempDir(options.label);
   const kvPath = `${dir.path}/portal.db`;
   const secrets = benchSecrets();
   const servers: Server[] = [];
   try {
-    const seeded = await seedStore({
+    const seedOptions = {
       kvPath,
       tokenKeys: secrets.TOKEN_KEYS,
       others: options.others,
       targets: options.targets,
       budgetMs: (options.seedBudgetS ?? 120) * 1000,
-    });
+    };
+    const seeded = options.tree
+      ? await seedIn(options.tree, seedOptions)
+      : await seedStore(seedOptions);
     const spawn = async (cwd?: string, env: Record<string, string> = {}) => {
       const server = await spawnServer("bench/servers/portal.ts", {
         env: { ...secrets, KV_PATH: kvPath, ...env },
@@ -51,7 +59,7 @@ export async function servedStore(options: {
       servers.push(server);
       return server;
     };
-    const server = await spawn(undefined, options.env);
+    const server = await spawn(options.tree, options.env);
     return {
       server,
       seeded,
@@ -67,6 +75,27 @@ export async function servedStore(options: {
     await dir.remove();
     throw err;
   }
+}
+
+/** Seeds with the code of another tree (bench/servers/seed.ts run there). */
+async function seedIn(
+  tree: string,
+  options: Parameters<typeof seedStore>[0],
+): Promise<Seeded> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "bench/servers/seed.ts", JSON.stringify(options)],
+    cwd: tree,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `seeding in ${tree} failed: ${
+        new TextDecoder().decode(out.stderr).slice(-800)
+      }`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 /** Fetches the connections page as `cookie` and checks it is the page, with `cards` cards. */

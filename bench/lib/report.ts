@@ -53,27 +53,37 @@ function cell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
-/** The markdown table of `rows`. */
-export function table(rows: Row[]): string {
+/** The markdown table of `rows`; without `commands`, the column of commands is left out. */
+export function table(
+  rows: Row[],
+  options: { commands?: boolean } = {},
+): string {
+  const commands = options.commands ?? true;
+  const head = [
+    "figure",
+    "value",
+    "baseline (same run)",
+    "ratio",
+    "bar",
+    "result",
+  ];
+  if (commands) head.push("command");
   const lines = [
-    "| figure | value | baseline (same run) | ratio | bar | result | command |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
   ];
   for (const r of rows) {
     const result = r.pass === null ? "—" : r.pass ? "pass" : "**miss**";
-    lines.push(
-      `| ${
-        [
-          r.figure,
-          r.value,
-          r.baseline,
-          r.ratio === null ? "—" : fmt(r.ratio, r.ratio < 0.1 ? 3 : 2),
-          r.bar || "—",
-          result,
-          `\`${r.command}\``,
-        ].map(cell).join(" | ")
-      } |`,
-    );
+    const cells = [
+      r.figure,
+      r.value,
+      r.baseline,
+      r.ratio === null ? "—" : fmt(r.ratio, r.ratio < 0.1 ? 3 : 2),
+      r.bar || "—",
+      result,
+    ];
+    if (commands) cells.push(`\`${r.command}\``);
+    lines.push(`| ${cells.map(cell).join(" | ")} |`);
   }
   return lines.join("\n");
 }

@@ -3,11 +3,8 @@
  * page (10 connections) for `BENCH_MEMORY_REQUESTS` (100,000) requests, sampled after
  * every second of load, against a bare `Deno.serve` hello world serving as many.
  *
- * The page cache is off for this run (`PAGE_CACHE_MS=0`): every request reads KV and
- * renders, the path that allocates most and where a leak would hide; served from the
- * cache, 100,000 requests pass in a few seconds, inside V8's heap warm-up. The cache's
- * own memory is bounded by design (lib/http/page_cache.ts, tested in
- * tests/portal/page_cache.test.ts).
+ * Every request reads KV and renders, the path that allocates most and where a leak
+ * would hide.
  *
  * "Keeps growing" is read from the second half of the run: once warm, a server that
  * leaks grows with every request, one that does not levels off (V8 grows its heap in
@@ -108,7 +105,7 @@ export async function memory(config: BenchConfig): Promise<SectionResult> {
     await checkPage(store.server.url, cookie, 10);
     // A process that served nothing but this run (checkPage's request aside).
     await store.server.stop();
-    const fresh = await store.respawn(undefined, { PAGE_CACHE_MS: "0" });
+    const fresh = await store.respawn();
     page = await curve(fresh, "/connections", config, { cookie });
   } finally {
     await store.close();
@@ -121,7 +118,7 @@ export async function memory(config: BenchConfig): Promise<SectionResult> {
     {
       figure: `Resident memory after ${
         fmt(last.requests, 0)
-      } page requests, each rendered (\`PAGE_CACHE_MS=0\`)`,
+      } connections page requests`,
       value: `${fmt(last.rss, 1)} MB (${fmt(range(page)[0], 0)}-${
         fmt(range(page)[1], 0)
       } MB once warm; idle ${fmt(page.idle, 1)} MB)`,

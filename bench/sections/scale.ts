@@ -8,8 +8,7 @@
  * Latency is measured with one wrk connection (no queueing), the two stores' servers
  * running side by side and measured in alternating rounds, so that a burst of load from
  * elsewhere on the machine hits both alike. The figure is the median of the rounds'
- * medians. Every request renders (`PAGE_CACHE_MS=0`): served from the page cache, the
- * figures would measure the cache, not the store.
+ * medians.
  *
  * @module
  */
@@ -51,12 +50,10 @@ export async function scale(config: BenchConfig): Promise<SectionResult> {
   const stores: ServedStore[] = [];
   let hello: Server | null = null;
   try {
-    const uncached = { PAGE_CACHE_MS: "0" };
     const small = await servedStore({
       label: "small",
       others: 10,
       targets,
-      env: uncached,
     });
     stores.push(small);
     const seedStarted = performance.now();
@@ -65,7 +62,6 @@ export async function scale(config: BenchConfig): Promise<SectionResult> {
       others: config.otherCustomers,
       targets,
       seedBudgetS: config.seedBudgetS,
-      env: uncached,
     });
     stores.push(big);
     const bigSeconds = (performance.now() - seedStarted) / 1000;

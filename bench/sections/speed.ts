@@ -1,26 +1,23 @@
 /**
- * Speed: the connections page of a customer with 10 connections under wrk (50
- * connections), against a bare `Deno.serve` hello world in the same run. Both are
- * separate processes; wrk shares the machine with them, as in toolchain.md's baseline.
- *
- * The page is measured as deployed (the page cache on, so most answers are served
- * again) and rendered on every request (`PAGE_CACHE_MS=0`). Also measured, as reference
- * points for reading the ratios: the hello world with one KV read per request (the
- * least any page behind a KV-stored session can do without a cache), bare `Deno.serve`
- * sending the page's own bytes and headers from memory (the most any server of this
- * page can do), and each server's CPU time per request (less sensitive to other load on
- * the machine).
+ * Speed: the connections page of a customer with 10 connections, rendered on every
+ * request, under wrk, with the server's CPU time per request (user + system, all
+ * threads, from /proc). Baselines from the same run: a bare `Deno.serve` hello world,
+ * and, with `BENCH_COMPARE_REV`, the same page served by that revision's code from a
+ * store it seeded itself (its own layout), with its page cache off (`PAGE_CACHE_MS=0`).
+ * The two are measured in alternating rounds so that load from elsewhere on the machine
+ * hits both alike; each figure is the median of its rounds.
  *
  * @module
  */
 import type { BenchConfig } from "../lib/config.ts";
-import { exportRevision } from "../lib/compare.ts";
-import { checkPage, fetchPage, refreshes, servedStore } from "../lib/portal.ts";
-import { cpuMs, type Server, spawnServer, tempDir } from "../lib/process.ts";
+import { exportRevision, type Tree } from "../lib/compare.ts";
+import { checkPage, refreshes, servedStore } from "../lib/portal.ts";
+import { cpuMs, type Server, spawnServer } from "../lib/process.ts";
 import { fmt, ms, type Row, type SectionResult } from "../lib/report.ts";
 import { runWrk, type WrkResult } from "../lib/wrk.ts";
 
 const CMD = "BENCH_ONLY=speed deno task bench";
+const ROUNDS = 2;
 
 interface Measured {
   wrk: WrkResult;
@@ -57,6 +54,29 @@ async function measure(
   return { wrk, cpuUs };
 }
 
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[(s.length - 1) / 2]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The median round, by CPU per request. */
+function typical(runs: Measured[]): Measured {
+  const cpu = median(runs.map((r) => r.cpuUs));
+  return {
+    cpuUs: cpu,
+    wrk: {
+      ...runs[0].wrk,
+      requestsPerSecond: median(runs.map((r) => r.wrk.requestsPerSecond)),
+      p50: median(runs.map((r) => r.wrk.p50)),
+      p90: median(runs.map((r) => r.wrk.p90)),
+      p99: median(runs.map((r) => r.wrk.p99)),
+      requests: runs.reduce((n, r) => n + r.wrk.requests, 0),
+    },
+  };
+}
+
 function line(name: string, m: Measured): string {
   return `- ${name}: ${fmt(m.wrk.requestsPerSecond, 0)} req/s, p50 ${
     ms(m.wrk.p50)
@@ -75,124 +95,79 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
     await hello.stop();
   }
 
-  const dir = await tempDir("kvread");
-  let kvRead: Measured;
+  const target = [{ id: "acme", connections: 10 }];
+  const tree: Tree | null = config.compareRev
+    ? await exportRevision(config.compareRev)
+    : null;
+  const stores = [];
+  const now: Measured[] = [], before: Measured[] = [];
+  let refreshed = 0;
+  let htmlBytes = 0;
   try {
-    const server = await spawnServer("bench/servers/kv_read.ts", {
-      env: { KV_PATH: `${dir.path}/kv.db` },
+    // Each store is seeded by its own revision's code, just before it is measured,
+    // so its statuses are fresh (the page's refresh-on-view stays idle).
+    const current = await servedStore({
+      label: "speed",
+      others: 10,
+      targets: target,
     });
-    try {
-      kvRead = await measure(server, "/", config);
-    } finally {
-      await server.stop();
+    stores.push(current);
+    const previous = tree
+      ? await servedStore({
+        label: "speed-before",
+        others: 10,
+        targets: target,
+        tree: tree.path,
+        // Rendered on every request, as the page is now (its cache is withdrawn).
+        env: { PAGE_CACHE_MS: "0" },
+      })
+      : null;
+    if (previous) stores.push(previous);
+    htmlBytes = new TextEncoder().encode(
+      await checkPage(current.server.url, current.seeded.cookies.acme, 10),
+    ).byteLength;
+    if (previous) {
+      await checkPage(previous.server.url, previous.seeded.cookies.acme, 10);
     }
-  } finally {
-    await dir.remove();
-  }
-
-  const store = await servedStore({
-    label: "speed",
-    others: 10,
-    targets: [{ id: "acme", connections: 10 }],
-  });
-  let page: Measured;
-  let rendered: Measured;
-  let refreshed: number;
-  let html: string;
-  let headers: [string, string][];
-  let before: { rev: string; m: Measured } | null = null;
-  try {
-    const cookie = store.seeded.cookies.acme;
-    ({ html, headers } = await fetchPage(store.server.url, cookie, 10));
-    page = await measure(store.server, "/connections", config, { cookie });
-    refreshed = refreshes(store.server.events);
-    // The same store and page, rendered for every request.
-    await store.server.stop();
-    const uncached = await store.respawn(undefined, { PAGE_CACHE_MS: "0" });
-    try {
-      await checkPage(uncached.url, cookie, 10);
-      rendered = await measure(uncached, "/connections", config, { cookie });
-      refreshed += refreshes(uncached.events);
-    } finally {
-      await uncached.stop();
-    }
-    if (config.compareRev) {
-      // The same store, served by the other revision's code.
-      const tree = await exportRevision(config.compareRev);
-      try {
-        const server = await store.respawn(tree.path);
-        try {
-          await checkPage(server.url, cookie, 10);
-          const m = await measure(server, "/connections", config, { cookie });
-          before = { rev: tree.rev, m };
-        } finally {
-          await server.stop();
-        }
-      } finally {
-        await tree.remove();
-      }
-    }
-  } finally {
-    await store.close();
-  }
-
-  // The page's headers as the portal sent them, minus those the server adds itself.
-  const own = headers.filter(([name]) =>
-    !["content-length", "date"].includes(name)
-  );
-  const htmlDir = await tempDir("html");
-  let staticHtml: Measured;
-  let staticGzip: Measured;
-  try {
-    await Deno.writeTextFile(`${htmlDir.path}/page.html`, html);
-    const serveStatic = async (gzip: boolean) => {
-      const server = await spawnServer("bench/servers/static_html.ts", {
-        env: {
-          HTML_PATH: `${htmlDir.path}/page.html`,
-          HEADERS_JSON: JSON.stringify(own),
-          GZIP: gzip ? "1" : "0",
-        },
-      });
-      try {
-        return await measure(
-          server,
-          "/",
-          config,
-          gzip ? { "accept-encoding": "gzip" } : undefined,
+    for (let round = 0; round < ROUNDS; round++) {
+      now.push(
+        await measure(current.server, "/connections", config, {
+          cookie: current.seeded.cookies.acme,
+        }),
+      );
+      if (previous) {
+        before.push(
+          await measure(previous.server, "/connections", config, {
+            cookie: previous.seeded.cookies.acme,
+          }),
         );
-      } finally {
-        await server.stop();
       }
-    };
-    staticHtml = await serveStatic(false);
-    staticGzip = await serveStatic(true);
+    }
+    refreshed = stores.reduce((n, s) => n + refreshes(s.server.events), 0);
   } finally {
-    await htmlDir.remove();
+    await Promise.all(stores.map((s) => s.close()));
+    await tree?.remove();
   }
 
-  const ratio = page.wrk.requestsPerSecond / bare.wrk.requestsPerSecond;
+  const page = typical(now);
+  const old = before.length ? typical(before) : null;
   const wrkArgs = `wrk -c${config.connections} -d${config.seconds}s`;
   const rows: Row[] = [
+    ...(old && tree
+      ? [{
+        figure:
+          "Server CPU per rendered connections page (10 connections), against the revision before",
+        value: `${fmt(page.cpuUs, 0)} µs`,
+        baseline: `${fmt(old.cpuUs, 0)} µs at ${tree.rev}`,
+        ratio: page.cpuUs / old.cpuUs,
+        bar: "≤ 0.33",
+        pass: page.cpuUs / old.cpuUs <= 1 / 3,
+        command:
+          `BENCH_ONLY=speed BENCH_COMPARE_REV=${tree.rev} deno task bench`,
+      }]
+      : []),
     {
-      figure: `Connections page throughput, 10 connections (${wrkArgs})`,
-      value: `${fmt(page.wrk.requestsPerSecond, 0)} req/s`,
-      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
-      ratio,
-      bar: "≥ 0.5",
-      pass: ratio >= 0.5,
-      command: CMD,
-    },
-    {
-      figure: "Connections page p99 latency (same run)",
-      value: ms(page.wrk.p99),
-      baseline: `${ms(bare.wrk.p99)} bare Deno.serve`,
-      ratio: page.wrk.p99 / bare.wrk.p99,
-      bar: "",
-      pass: null,
-      command: CMD,
-    },
-    {
-      figure: "Server CPU per page request (all threads)",
+      figure: "Server CPU per connections page, against a bare Deno.serve",
       value: `${fmt(page.cpuUs, 0)} µs`,
       baseline: `${fmt(bare.cpuUs, 0)} µs bare Deno.serve`,
       ratio: page.cpuUs / bare.cpuUs,
@@ -201,70 +176,14 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
       command: CMD,
     },
     {
-      figure:
-        "The same page rendered on every request (`PAGE_CACHE_MS=0`, same run)",
-      value: `${fmt(rendered.wrk.requestsPerSecond, 0)} req/s, p99 ${
-        ms(rendered.wrk.p99)
-      }, ${fmt(rendered.cpuUs, 0)} µs CPU/request`,
-      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
-      ratio: rendered.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
-      bar: "",
-      pass: null,
-      command: CMD,
-    },
-    {
-      figure: "Reference: bare Deno.serve + one KV read per request",
-      value: `${fmt(kvRead.wrk.requestsPerSecond, 0)} req/s`,
-      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
-      ratio: kvRead.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
-      bar: "",
-      pass: null,
-      command: CMD,
-    },
-    ...(before
-      ? [{
-        figure: `The same page served by revision ${before.rev}`,
-        value: `${fmt(before.m.wrk.requestsPerSecond, 0)} req/s, ${
-          fmt(before.m.cpuUs, 0)
-        } µs CPU/request`,
-        baseline: `${fmt(page.wrk.requestsPerSecond, 0)} req/s, ${
-          fmt(page.cpuUs, 0)
-        } µs CPU/request now`,
-        ratio: page.wrk.requestsPerSecond / before.m.wrk.requestsPerSecond,
-        bar: "",
-        pass: null,
-        command:
-          `BENCH_ONLY=speed BENCH_COMPARE_REV=${before.rev} deno task bench`,
-      }]
-      : []),
-    {
-      figure:
-        "Reference: bare Deno.serve sending the same page's HTML and headers from memory",
-      value: `${fmt(staticHtml.wrk.requestsPerSecond, 0)} req/s`,
-      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
-      ratio: staticHtml.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
-      bar: "",
-      pass: null,
-      command: CMD,
-    },
-    {
-      figure:
-        "Connections page against that reference: the portal's own share of the cost",
-      value: `${fmt(page.wrk.requestsPerSecond, 0)} req/s`,
-      baseline: `${
-        fmt(staticHtml.wrk.requestsPerSecond, 0)
-      } req/s sending the page from memory`,
-      ratio: page.wrk.requestsPerSecond / staticHtml.wrk.requestsPerSecond,
-      bar: "",
-      pass: null,
-      command: CMD,
-    },
-    {
-      figure:
-        "Reference: the same, gzip-compressed once at start, to a client that asks for it",
-      value: `${fmt(staticGzip.wrk.requestsPerSecond, 0)} req/s`,
-      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s bare Deno.serve`,
-      ratio: staticGzip.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
+      figure: `Connections page throughput (${wrkArgs})`,
+      value: `${fmt(page.wrk.requestsPerSecond, 0)} req/s, p99 ${
+        ms(page.wrk.p99)
+      }`,
+      baseline: `${fmt(bare.wrk.requestsPerSecond, 0)} req/s, p99 ${
+        ms(bare.wrk.p99)
+      } bare Deno.serve`,
+      ratio: page.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
       bar: "",
       pass: null,
       command: CMD,
@@ -273,50 +192,24 @@ export async function speed(config: BenchConfig): Promise<SectionResult> {
   return {
     rows,
     facts: {
-      pageRatio: ratio,
-      renderedRatio: rendered.wrk.requestsPerSecond /
-        bare.wrk.requestsPerSecond,
-      renderedCpuUs: rendered.cpuUs,
       pageCpuUs: page.cpuUs,
-      staticCpuUs: staticHtml.cpuUs,
-      gzipRatio: staticGzip.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
-      pageVsStatic: page.wrk.requestsPerSecond /
-        staticHtml.wrk.requestsPerSecond,
       bareCpuUs: bare.cpuUs,
-      kvReadRatio: kvRead.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
-      staticRatio: staticHtml.wrk.requestsPerSecond /
-        bare.wrk.requestsPerSecond,
-      htmlBytes: new TextEncoder().encode(html).byteLength,
-      ...(before
-        ? {
-          speedup: page.wrk.requestsPerSecond / before.m.wrk.requestsPerSecond,
-        }
+      pageRatio: page.wrk.requestsPerSecond / bare.wrk.requestsPerSecond,
+      htmlBytes,
+      ...(old
+        ? { beforeCpuUs: old.cpuUs, cpuVsBefore: page.cpuUs / old.cpuUs }
         : {}),
     },
     details: [
-      `### Speed (wrk, ${config.connections} connections, ${config.seconds} s each, after a 1 s warm-up)`,
+      `### Speed (wrk, ${config.connections} connections, ${config.seconds} s each after a 1 s warm-up; ${ROUNDS} alternating rounds, medians)`,
       [
         line("bare Deno.serve hello world", bare),
-        line("bare Deno.serve + one KV read", kvRead),
-        line(
-          `bare Deno.serve sending the page's ${
-            fmt(new TextEncoder().encode(html).byteLength, 0)
-          } bytes of HTML and its ${own.length} headers`,
-          staticHtml,
+        ...now.map((m, i) => line(`connections page, round ${i + 1}`, m)),
+        ...before.map((m, i) =>
+          line(`connections page at ${tree?.rev}, round ${i + 1}`, m)
         ),
-        line(
-          "bare Deno.serve sending the same page gzip-compressed (compressed once)",
-          staticGzip,
-        ),
-        line("connections page, 10 connections (page cache on)", page),
-        line(
-          "connections page, rendered on every request (PAGE_CACHE_MS=0)",
-          rendered,
-        ),
-        ...(before
-          ? [line(`connections page at revision ${before.rev}`, before.m)]
-          : []),
-        `- statuses refreshed from Finch during the page run: ${refreshed} (statuses were seeded fresh, so the refresh-on-view stays idle)`,
+        `- page size: ${fmt(htmlBytes, 0)} bytes of HTML`,
+        `- statuses refreshed from Finch during the runs: ${refreshed} (seeded fresh, so the refresh-on-view stays idle)`,
       ].join("\n"),
     ],
   };

@@ -6,9 +6,16 @@
  * Log lines go to stderr as JSON, as main.ts's do; the harness counts them by event (for
  * example to see whether the status refresh-on-view ran during a measurement).
  *
+ * Copied into another revision's tree to measure that revision (bench/lib/compare.ts),
+ * so it finds the composition root where that revision keeps it.
+ *
  * @module
  */
-import { bootPortal } from "../../boot.ts";
+type Boot = typeof import("../../boot.ts");
+const { bootPortal }: Boot = await import("../../boot.ts").catch(() =>
+  // Before release 2 the composition root lived in lib/.
+  import(new URL("../../lib/boot.ts", import.meta.url).href)
+);
 
 const portal = await bootPortal({
   env: Deno.env.toObject(),
