@@ -11,7 +11,7 @@ import { hkdfSha256, hmacSha256, sameBytes } from "./hash.ts";
 import { secretList } from "./config.ts";
 
 /** What a signature is for; each purpose has its own derived key. */
-export type Purpose = "portal-link" | "csrf" | "flash";
+export type Purpose = "portal-link" | "flash";
 
 /** Signs and verifies short strings for one app secret. */
 export interface Signer {
