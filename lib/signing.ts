@@ -1,5 +1,5 @@
 /**
- * Signatures made with `APP_SECRET`: portal links, form tokens and anything else the
+ * Signatures made with `APP_SECRET`: portal links, flash cookies and anything else the
  * portal hands out and must later recognise as its own.
  *
  * One secret serves several purposes, so each purpose gets its own HMAC-SHA256 key
@@ -38,7 +38,7 @@ export function fromBase64Url(text: string): Uint8Array | null {
 /**
  * Creates a signer for `appSecret` (32 or more characters). During a rotation
  * `appSecret` lists the new secret and the old one, comma-separated (`new,old`): the
- * first signs, every one verifies, so links, form tokens and flash cookies issued under
+ * first signs, every one verifies, so links and flash cookies issued under
  * the old secret keep working until it is dropped.
  *
  * @example
