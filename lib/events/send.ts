@@ -104,9 +104,14 @@ export async function sendEvent(
 
 /** A network failure in a few words; never the URL or anything the receiver sent. */
 function networkError(err: unknown): string {
-  const text = err instanceof Error ? `${err.name} ${err.message}` : "";
+  // Deno says "fetch failed"; the reason is in the cause.
+  const cause = err instanceof Error ? err.cause : undefined;
+  const text = [err, cause].map((e) =>
+    e instanceof Error ? `${e.name} ${e.message}` : String(e ?? "")
+  ).join(" ");
   if (/refused/i.test(text)) return "connection refused";
   if (/reset/i.test(text)) return "connection reset";
+  if (/closed|incomplete/i.test(text)) return "connection closed";
   if (/dns|lookup|resolve|not known/i.test(text)) return "address not found";
   if (/certificate|tls|ssl/i.test(text)) return "TLS error";
   return "network error";

@@ -163,7 +163,14 @@ class Worker {
     const { kv, config, log, now } = this.#deps;
     const entry = await retryTransient(() => getEventEntry(kv, job.event_id));
     // Expired, delivered, redelivered since, or this attempt already recorded.
-    if (!entry || !isCurrentJob(entry.value.delivery, job)) return;
+    if (!entry || !isCurrentJob(entry.value.delivery, job)) {
+      log("info", "event_job_skipped", {
+        event_id: job.event_id,
+        run: job.run,
+        attempt: job.attempt,
+      });
+      return;
+    }
     const event = entry.value;
     const url = config.events.url;
     let result: AttemptResult;

@@ -35,7 +35,8 @@ export interface EventsTest {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: any; text: string }>; // deno-lint-ignore no-explicit-any
+    // deno-lint-ignore no-explicit-any
+  ): Promise<{ status: number; body: any; text: string }>;
   /** Every event in the feed, page by page (`limit` per page). */
   feed(query?: string, limit?: number): Promise<FeedEvent[]>;
   /** Waits until no event is pending or retrying; returns the feed. */

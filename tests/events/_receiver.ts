@@ -99,7 +99,7 @@ export class Receiver {
       return new Response(null, { status: 503 });
     }
     return new Response(
-      behaviour.status === 200 ? "ok" : "no",
+      behaviour.status === 204 ? null : behaviour.status < 300 ? "ok" : "no",
       {
         status: behaviour.status,
         headers: behaviour.status >= 300 && behaviour.status < 400
