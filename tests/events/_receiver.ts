@@ -35,6 +35,8 @@ export class Receiver {
   /** Answers in order, then `fallback`. */
   script: Behaviour[] = [];
   fallback: Behaviour = { status: 200 };
+  /** How long each answer takes (so that deliveries are in flight for a while). */
+  delayMs = 0;
   port = 0;
   #server: Deno.HttpServer | null = null;
   #hung: (() => void)[] = [];
@@ -98,6 +100,7 @@ export class Receiver {
       await new Promise<void>((resolve) => this.#hung.push(resolve));
       return new Response(null, { status: 503 });
     }
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     return new Response(
       behaviour.status === 204 ? null : behaviour.status < 300 ? "ok" : "no",
       {
