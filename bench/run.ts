@@ -34,6 +34,7 @@ import { weight } from "./sections/weight.ts";
 import { coldStart } from "./sections/cold.ts";
 import { memory } from "./sections/memory.ts";
 import { simData } from "./sections/sim_data.ts";
+import { events } from "./sections/events.ts";
 
 const RUNNERS: Record<
   Section,
@@ -46,6 +47,7 @@ const RUNNERS: Record<
   cold: { run: coldStart, wrk: false },
   memory: { run: memory, wrk: true },
   sim_data: { run: simData, wrk: false },
+  events: { run: events, wrk: true },
 };
 
 /** A short description of the machine, for the report. */

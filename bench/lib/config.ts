@@ -15,6 +15,7 @@ export const SECTIONS = [
   "cold",
   "memory",
   "sim_data",
+  "events",
 ] as const;
 export type Section = typeof SECTIONS[number];
 
@@ -69,7 +70,7 @@ function num(
  * | `BENCH_MEMORY_REQUESTS` | 100000 | requests before the memory figure |
  * | `BENCH_COLD_RUNS` | 5 | cold-start samples |
  * | `BENCH_BROWSERS` | 4 | parallel browsers in the connect figure |
- * | `BENCH_ONLY` | all | comma-separated sections: speed,connect,scale,weight,cold,memory,sim_data |
+ * | `BENCH_ONLY` | all | comma-separated sections: speed,connect,scale,weight,cold,memory,sim_data,events |
  * | `BENCH_COMPARE_REV` | none | a git revision whose page the speed section also measures |
  */
 export function loadBenchConfig(

@@ -16,7 +16,10 @@
  *   itself fails, and a job KV gave up on (`keysIfUndelivered`) is queued again by the
  *   next worker that starts ({@linkcode startEventWorker});
  * - a slow or dead receiver costs only this listener's time: pages and API calls never
- *   wait on a delivery.
+ *   wait on a delivery, and at most {@linkcode MAX_CONCURRENT} attempts run at once per
+ *   process, so a receiver that never answers, with a backlog of thousands, keeps a few
+ *   connections open and writes an outcome every few seconds, not hundreds a second
+ *   (each one a KV write the pages would queue behind: bench/sections/events.ts).
  *
  * Every process on a store listens (KV hands each job to one of them). A KV handle
  * cannot stop listening until it is closed, so one listener per handle dispatches to the
@@ -40,6 +43,12 @@ import { eventsUndeliveredPrefix } from "../db/keys.ts";
 import { commit, retryTransient } from "../db/retry.ts";
 import type { Logger } from "../log.ts";
 import { type AttemptResult, sendEvent } from "./send.ts";
+
+/**
+ * Attempts one process runs at once; the jobs beyond wait their turn, unacknowledged.
+ * Enough to drain over 100 events a second from a healthy receiver.
+ */
+export const MAX_CONCURRENT = 16;
 
 /** What a worker needs. */
 export interface WorkerDeps {
@@ -136,9 +145,25 @@ class Worker {
   #closed = false;
   #abort = new AbortController();
   #inFlight = new Set<Promise<unknown>>();
+  #active = 0;
+  #queued: (() => void)[] = [];
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
+  }
+
+  /** Waits for one of the {@linkcode MAX_CONCURRENT} slots. */
+  async #slot(): Promise<void> {
+    while (this.#active >= MAX_CONCURRENT) {
+      await new Promise<void>((wake) => this.#queued.push(wake));
+      if (this.#closed) throw new WorkerClosed();
+    }
+    this.#active++;
+  }
+
+  #release(): void {
+    this.#active--;
+    this.#queued.shift()?.();
   }
 
   /** Keeps `work` in the set `close()` waits for. */
@@ -150,12 +175,20 @@ class Worker {
 
   handle(job: EventJob): Promise<void> {
     if (this.#closed) return Promise.reject(new WorkerClosed());
-    return this.track(this.#attempt(job));
+    return this.track((async () => {
+      await this.#slot();
+      try {
+        await this.#attempt(job);
+      } finally {
+        this.#release();
+      }
+    })());
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#abort.abort();
+    for (const wake of this.#queued.splice(0)) wake();
     while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
   }
 
