@@ -27,8 +27,12 @@ import { addEvents, type EventData, type EventDraft } from "../db/events.ts";
 import type { Connection, DisconnectedConnection } from "../db/schemas.ts";
 import type { AppDeps } from "../http/env.ts";
 
-/** The largest Finch payload forwarded whole; a KV value holds at most 64 KiB. */
-export const FINCH_PAYLOAD_MAX_CHARS = 32_000;
+/**
+ * The largest Finch payload forwarded whole, in characters of its JSON. A KV value holds
+ * at most 64 KiB and a character may take two bytes there; Finch's events are a few
+ * hundred bytes, so only a hostile (if signed) one comes near.
+ */
+export const FINCH_PAYLOAD_MAX_CHARS = 16_000;
 
 /** Finch's event types as they are spelled (`job.data_sync_all.completed`). */
 const FINCH_TYPE = /^[a-z0-9_]+(\.[a-z0-9_]+){0,9}$/;

@@ -175,12 +175,14 @@ export async function handleWebhookEvent(
       ),
       ...forwarding(change.connection),
     ]);
+  /** Records the forwarded event alone; false when the type is not Finch's spelling. */
   const forwardOnly = async (c: Connection) => {
     const drafts = forwarding(c);
-    if (drafts.length === 0) return;
+    if (drafts.length === 0) return false;
     const op = deps.kv.atomic();
     recordEvents(deps, op, drafts);
     await commit(() => op);
+    return true;
   };
   const unknown = () => {
     deps.log("warn", "webhook_unknown_connection", fields);
@@ -194,9 +196,9 @@ export async function handleWebhookEvent(
     }
     const connection = await findConnection(deps.kv, event.connectionId);
     if (!connection) return unknown();
-    await forwardOnly(connection);
-    deps.log("info", "webhook_forwarded", fields);
-    return "forwarded";
+    const outcome = await forwardOnly(connection) ? "forwarded" : "ignored";
+    deps.log("info", `webhook_${outcome}`, fields);
+    return outcome;
   }
   if (event.kind === "status") {
     const status = ConnectionStatus.safeParse(event.status);
@@ -213,8 +215,7 @@ export async function handleWebhookEvent(
       });
       const connection = await findConnection(deps.kv, event.connectionId);
       if (!connection) return unknown();
-      await forwardOnly(connection);
-      return "forwarded";
+      return await forwardOnly(connection) ? "forwarded" : "ignored";
     }
     const result = await applyStatus(deps.kv, event.connectionId, {
       status: status.data,

@@ -200,3 +200,37 @@ Deno.test("[events] signatures are what the standardwebhooks library verifies, o
     );
   }
 });
+
+Deno.test("[events] a Finch payload too large for a KV value is forwarded as a stub; odd event types are not forwarded", async () => {
+  const e = await eventsTest({ noUrl: true });
+  try {
+    const client = await e.t.signedIn("acme");
+    assert.equal(
+      (await client.connect({ company_name: "Acme, Inc." })).status,
+      303,
+    );
+    const [created] = await e.feed();
+    const id = created.data.connection_id;
+    const big = await deliver(e.t.fetch, {
+      payload: {
+        event_type: "directory.updated",
+        connection_id: id,
+        data: { note: "é".repeat(100_000) },
+      },
+    });
+    assert.equal(big.status, 200, big.text);
+    const odd = await deliver(e.t.fetch, {
+      payload: { event_type: "Weird Type!", connection_id: id, data: {} },
+    });
+    assert.equal(odd.status, 200, odd.text);
+    assert.equal(odd.json.outcome, "ignored");
+    const finch = await e.feed("type=finch.");
+    assert.equal(finch.length, 1);
+    assert.deepEqual(finch[0].data.finch, {
+      event_type: "directory.updated",
+      truncated: true,
+    });
+  } finally {
+    await e.close();
+  }
+});
