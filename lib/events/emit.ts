@@ -22,7 +22,12 @@
  *
  * @module
  */
-import type { ReplaceChange, StoreChange } from "../db/connections.ts";
+import type { StatusChange } from "../db/connection_status.ts";
+import type {
+  AlsoInOp,
+  ReplaceChange,
+  StoreChange,
+} from "../db/connections.ts";
 import { addEvents, type EventData, type EventDraft } from "../db/events.ts";
 import type { Connection, DisconnectedConnection } from "../db/schemas.ts";
 import type { AppDeps } from "../http/env.ts";
@@ -91,6 +96,26 @@ export function statusEvents(
       previous_status: previous.status,
     }),
   }];
+}
+
+/**
+ * The `also` of a status write that records what its change of status means (refresh
+ * on view, introspect's details).
+ *
+ * @example
+ * ```ts
+ * await applyStatus(kv, id, update, { also: recordStatusChange(deps) });
+ * ```
+ */
+export function recordStatusChange(
+  deps: Pick<AppDeps, "config" | "now">,
+): AlsoInOp<StatusChange> {
+  return (op, _round, { previous, connection }) =>
+    recordEvents(
+      deps,
+      op,
+      statusEvents(previous, connection, connection.status_at),
+    );
 }
 
 /** What a Connect callback's store means (see the module doc). */

@@ -9,7 +9,7 @@
 import { updateConnection } from "../db/connection_status.ts";
 import type { ConnectionEntry } from "../db/connections.ts";
 import type { Connection, ConnectionPatch } from "../db/schemas.ts";
-import { recordEvents, statusEvents } from "../events/emit.ts";
+import { recordStatusChange } from "../events/emit.ts";
 import type { AppDeps } from "../http/env.ts";
 
 /** What {@linkcode enrich} learnt, and what failed on the way. */
@@ -86,12 +86,7 @@ export async function enrich(
         now: new Date(deps.now()),
         known: options.known,
         // A status Finch reports differently now is a change the integrator hears of.
-        also: (op, _round, { previous, connection }) =>
-          recordEvents(
-            deps,
-            op,
-            statusEvents(previous, connection, connection.status_at),
-          ),
+        also: recordStatusChange(deps),
       },
     );
   } catch (err) {

@@ -22,8 +22,7 @@ import {
   type StatusChange,
   updateConnection,
 } from "../db/connection_status.ts";
-import type { AlsoInOp } from "../db/connections.ts";
-import { findConnection } from "../db/connections.ts";
+import { type AlsoInOp, findConnection } from "../db/connections.ts";
 import { commit } from "../db/retry.ts";
 import { type Connection, ConnectionStatus } from "../db/schemas.ts";
 import { AppError } from "../errors.ts";
