@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { ConfigError, loadConfig } from "../../lib/config.ts";
+import { ConfigError, isEventsSecret, loadConfig } from "../../lib/config.ts";
+import { settingKey } from "../../lib/db/keys.ts";
+import { testPortal } from "../../testing/portal.ts";
 import type { Delivery } from "../../lib/db/events.ts";
 import { signatureHeader } from "../../lib/events/sign.ts";
 import { nextDelivery } from "../../lib/events/worker.ts";
@@ -232,5 +234,30 @@ Deno.test("[events] a Finch payload too large for a KV value is forwarded as a s
     });
   } finally {
     await e.close();
+  }
+});
+
+Deno.test("[events] demo mode: an events secret is generated once, also for a store made before events existed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const older = {
+      adminApiKey: "demo_older-key-0123456789",
+      appSecret: "a".repeat(43),
+      tokenKeys: `demo1:${
+        crypto.getRandomValues(new Uint8Array(32)).toBase64()
+      }`,
+    };
+    await kv.set(settingKey("demo_secrets"), older);
+    const first = await testPortal({ kv });
+    const secret = first.portal.config.events.secrets[0];
+    await first.close();
+    assert.ok(isEventsSecret(secret), "a whsec_ secret");
+    assert.equal(first.portal.config.adminApiKey, older.adminApiKey);
+    const again = await testPortal({ kv });
+    assert.deepEqual(again.portal.config.events.secrets, [secret]);
+    assert.equal(again.portal.config.events.url, undefined);
+    await again.close();
+  } finally {
+    kv.close();
   }
 });
