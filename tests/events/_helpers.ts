@@ -2,7 +2,11 @@
  * Helpers for the integrator events tests: a demo portal (in-process, real KV queue, the
  * simulator) whose events go to a real receiver on 127.0.0.1, and readers of the feed.
  */
-import { type TestPortal, testPortal } from "../../testing/portal.ts";
+import {
+  type Client,
+  type TestPortal,
+  testPortal,
+} from "../../testing/portal.ts";
 import { newSecret, Receiver } from "./_receiver.ts";
 
 export { newSecret, Receiver };
@@ -27,6 +31,11 @@ export interface FeedEvent {
 }
 
 export interface EventsTest {
+  /**
+   * Signs `acme` in and connects `company` through the redirect flow; returns the
+   * browser and the new connection's id (from its `connection.created`).
+   */
+  connect(company: string): Promise<{ client: Client; id: string }>;
   t: TestPortal;
   receiver: Receiver;
   secrets: string[];
@@ -119,10 +128,18 @@ export async function eventsTest(options: {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
+  const connect = async (company: string) => {
+    const client = await t.signedIn("acme");
+    const res = await client.connect({ company_name: company });
+    if (res.status !== 303) throw new Error(`connect: ${await res.text()}`);
+    const created = (await feed("type=connection.created")).at(-1)!;
+    return { client, id: created.data.connection_id };
+  };
   return {
     t,
     receiver,
     secrets,
+    connect,
     api,
     feed,
     settled,

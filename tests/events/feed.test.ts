@@ -206,13 +206,7 @@ Deno.test("[events] signatures are what the standardwebhooks library verifies, o
 Deno.test("[events] a Finch payload too large for a KV value is forwarded as a stub; odd event types are not forwarded", async () => {
   const e = await eventsTest({ noUrl: true });
   try {
-    const client = await e.t.signedIn("acme");
-    assert.equal(
-      (await client.connect({ company_name: "Acme, Inc." })).status,
-      303,
-    );
-    const [created] = await e.feed();
-    const id = created.data.connection_id;
+    const { id } = await e.connect("Acme, Inc.");
     const big = await deliver(e.t.fetch, {
       payload: {
         event_type: "directory.updated",

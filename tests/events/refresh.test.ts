@@ -16,13 +16,7 @@ Deno.test("[events] refresh on view: reauth_required, then status_changed to dis
   // Feed only: the receiver would check webhook-timestamp against the real clock.
   const e = await eventsTest({ noUrl: true, now: () => clock.now });
   try {
-    const client = await e.t.signedIn("acme");
-    assert.equal(
-      (await client.connect({ company_name: "Acme, Inc." })).status,
-      303,
-    );
-    const [created] = await e.feed();
-    const id = created.data.connection_id;
+    const { client, id } = await e.connect("Acme, Inc.");
     const sim = e.t.portal.sim!;
     // A change whose webhook was lost.
     sim.store.setStatus(sim.store.data.connections[id], "reauth");
