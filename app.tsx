@@ -159,6 +159,13 @@ function toAppError(err: unknown): AppError {
           "Someone else changed this at the same moment. Reload and try again.",
           { title: "Please try again" },
         );
+      case "already_disconnected":
+        return new AppError(
+          410,
+          "connection_disconnected",
+          "This connection is disconnected: its access was revoked and deleted.",
+          { title: "Already disconnected" },
+        );
       case "store_busy":
         return new AppError(
           503,

@@ -19,6 +19,7 @@ import { loadRateLimits } from "./lib/http/rate_limit.ts";
 import { consoleLogger, type Logger } from "./lib/log.ts";
 import { createSealer, parseTokenKeys } from "./lib/sealing.ts";
 import { createSigner } from "./lib/signing.ts";
+import { startEventWorker } from "./lib/events/worker.ts";
 
 /** A built portal, ready to serve. */
 export interface Portal {
@@ -42,6 +43,8 @@ export interface BootOptions {
   now?: () => number;
   /** Overrides for tests: any dependency, e.g. a gateway with short timeouts. */
   finch?: (defaults: Parameters<typeof createFinchGateway>[0]) => FinchGateway;
+  /** Integrator events: a shorter attempt timeout for tests (10 s otherwise). */
+  events?: { timeoutMs?: number };
   /** Simulator options for tests (clock, webhook retry delays...). */
   sim?: Partial<SimulatorOptions>;
   /**
@@ -129,12 +132,22 @@ async function build(
   const app = createApp(deps);
   // Hono hands `info` to the routes as `c.env` (see lib/http/rate_limit.ts).
   const appFetch: Handler = (request, info) => app.fetch(request, info);
+  // Every process delivers integrator events from the store's queue (lib/events/).
+  const events = startEventWorker({
+    kv,
+    config,
+    log: deps.log,
+    now,
+    timeoutMs: options.events?.timeoutMs,
+  });
   return {
     fetch: demo ? demo.serve(appFetch) : appFetch,
     config,
     deps,
     sim: demo?.sim,
     async close() {
+      // First: attempts under way are handed back to the queue before the store closes.
+      await events.close();
       await demo?.sim.close();
       if (!options.kv) kv.close();
     },

@@ -52,6 +52,8 @@ interface DemoSecrets {
   adminApiKey: string;
   appSecret: string;
   tokenKeys: string;
+  /** Signs integrator events; kept by stores made before events existed too. */
+  eventsSecret?: string;
 }
 
 /**
@@ -127,6 +129,12 @@ async function resolveConfig(
     adminApiKey: config.adminApiKey ?? secrets.adminApiKey,
     appSecret: config.appSecret ?? secrets.appSecret,
     tokenKeys: config.tokenKeys ?? secrets.tokenKeys,
+    events: Object.freeze({
+      ...config.events,
+      secrets: config.events.secrets.length
+        ? config.events.secrets
+        : Object.freeze([secrets.eventsSecret!]),
+    }),
     finch: Object.freeze({
       ...config.finch,
       clientId: DEFAULT_CLIENT_ID,
@@ -146,14 +154,21 @@ async function demoSecrets(kv: Deno.Kv): Promise<DemoSecrets> {
   const key = settingKey("demo_secrets");
   for (;;) {
     const entry = await kv.get<DemoSecrets>(key);
-    if (entry.value) return entry.value;
-    const fresh: DemoSecrets = {
-      adminApiKey: `demo_${randomToken()}`,
-      appSecret: randomToken(),
-      tokenKeys: `demo1:${
-        crypto.getRandomValues(new Uint8Array(32)).toBase64()
-      }`,
-    };
+    if (entry.value?.eventsSecret) return entry.value;
+    const eventsSecret = `whsec_${
+      crypto.getRandomValues(new Uint8Array(32)).toBase64()
+    }`;
+    // A store from before events existed keeps its other secrets (links, sealed tokens).
+    const fresh: DemoSecrets = entry.value
+      ? { ...entry.value, eventsSecret }
+      : {
+        adminApiKey: `demo_${randomToken()}`,
+        appSecret: randomToken(),
+        tokenKeys: `demo1:${
+          crypto.getRandomValues(new Uint8Array(32)).toBase64()
+        }`,
+        eventsSecret,
+      };
     // Two processes starting at once must agree on one set: only the first write wins.
     const res = await kv.atomic().check(entry).set(key, fresh).commit();
     if (res.ok) return fresh;

@@ -49,6 +49,11 @@ async function main() {
         "Demo mode: Finch is simulated at /sim on this server (no credentials needed).",
         `Open the demo employer's portal:  ${link.url}`,
         `Integrator API key (Bearer):      ${config.adminApiKey}`,
+        // Printed like the API key: demo mode's secrets are for the person running it.
+        `Events webhook secret:            ${config.events.secrets[0]}`,
+        config.events.url
+          ? `Events are POSTed to:             ${config.events.url}`
+          : "Events: recorded at GET /api/events (set EVENTS_WEBHOOK_URL to receive them).",
         "",
       ].join("\n"),
     );

@@ -35,6 +35,7 @@ import { coldStart } from "./sections/cold.ts";
 import { memory } from "./sections/memory.ts";
 import { roundTrips } from "./sections/round_trips.ts";
 import { simData } from "./sections/sim_data.ts";
+import { events } from "./sections/events.ts";
 
 const RUNNERS: Record<
   Section,
@@ -48,6 +49,7 @@ const RUNNERS: Record<
   memory: { run: memory, wrk: true },
   round_trips: { run: roundTrips, wrk: false },
   sim_data: { run: simData, wrk: false },
+  events: { run: events, wrk: true },
 };
 
 /** A short description of the machine, for the report. */

@@ -35,6 +35,9 @@ const PRODUCTS = [
 /** A Finch product a Connect session may ask for. */
 export type FinchProduct = typeof PRODUCTS[number];
 
+/** `EVENTS_RETRY_SCHEDULE`'s default: seconds before each retry of a delivery. */
+export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000];
+
 const optional = z.string().trim().optional().transform((v) => v || undefined);
 
 const EnvSchema = z.object({
@@ -64,7 +67,46 @@ const EnvSchema = z.object({
     ).optional(),
   ),
   TOKEN_KEYS: optional,
+  EVENTS_WEBHOOK_URL: optional.pipe(
+    z.url({ protocol: /^https?$/ }).optional(),
+  ),
+  EVENTS_WEBHOOK_SECRET: optional.pipe(
+    z.string().refine(
+      (v) => secretList(v).every(isEventsSecret),
+      "each secret must be whsec_ followed by the base64 of 24 to 64 bytes",
+    ).optional(),
+  ),
+  EVENTS_RETRY_SCHEDULE: z.string().trim()
+    .default(DEFAULT_RETRY_SCHEDULE.join(","))
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean).map(Number))
+    .pipe(
+      z.array(
+        // KV queues delay a message by at most 30 days.
+        z.number().positive().max(30 * 24 * 3600),
+        { error: "seconds, comma-separated" },
+      ).min(1).max(20),
+    ),
 });
+
+/**
+ * Whether `value` is a Standard Webhooks secret: `whsec_` and the base64 of 24 to 64
+ * random bytes (the specification's bounds).
+ *
+ * @example
+ * ```ts
+ * isEventsSecret(`whsec_${crypto.getRandomValues(new Uint8Array(32)).toBase64()}`); // true
+ * ```
+ */
+export function isEventsSecret(value: string): boolean {
+  const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value);
+  if (!m) return false;
+  try {
+    const n = Uint8Array.fromBase64(m[1]).length;
+    return n >= 24 && n <= 64;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The values of a secret that may list several during a rotation (`ADMIN_API_KEY`,
@@ -108,6 +150,15 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   readonly appSecret: string | undefined;
   readonly tokenKeys: string | undefined;
+  /** Integrator events (lib/events/): where they are POSTed, how they are signed. */
+  readonly events: {
+    /** `EVENTS_WEBHOOK_URL`; undefined: events are recorded in the feed, not sent. */
+    readonly url: string | undefined;
+    /** `EVENTS_WEBHOOK_SECRET`, `whsec_...` each; every one signs. Demo mode fills it. */
+    readonly secrets: readonly string[];
+    /** Seconds before each retry (`EVENTS_RETRY_SCHEDULE`). */
+    readonly retrySchedule: readonly number[];
+  };
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -155,6 +206,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         throw new ConfigError(`${name} is required outside demo mode`);
       }
     }
+    // An unsigned event cannot be told from a forged one: refuse to send any.
+    if (e.EVENTS_WEBHOOK_URL && !e.EVENTS_WEBHOOK_SECRET) {
+      throw new ConfigError(
+        "EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set",
+      );
+    }
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
     /\/+$/,
@@ -183,5 +240,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminApiKey: e.ADMIN_API_KEY,
     appSecret: e.APP_SECRET,
     tokenKeys: e.TOKEN_KEYS,
+    events: Object.freeze({
+      url: e.EVENTS_WEBHOOK_URL,
+      secrets: Object.freeze(
+        e.EVENTS_WEBHOOK_SECRET ? secretList(e.EVENTS_WEBHOOK_SECRET) : [],
+      ),
+      retrySchedule: Object.freeze(e.EVENTS_RETRY_SCHEDULE),
+    }),
   });
 }

@@ -2,7 +2,11 @@
  * Connections as the outside sees them: the integrator API's JSON and the props of the
  * connections page. One shape for both, plain JSON (dates as ISO strings), never a token.
  */
-import type { Connection } from "./db/schemas.ts";
+import type {
+  Connection,
+  DisconnectedConnection,
+  DisconnectReceipt,
+} from "./db/schemas.ts";
 import type { Provider } from "./finch/gateway.ts";
 
 /** A connection, as shown to the employer and the integrator. */
@@ -21,6 +25,8 @@ export interface ConnectionView {
   last_synced_at: string | null;
   created_at: string;
   updated_at: string;
+  /** A disconnected connection's receipt (status `disconnected`); null while live. */
+  disconnect: DisconnectReceipt | null;
 }
 
 /** A connection as its card shows it: the page's island props carry only these. */
@@ -72,7 +78,7 @@ function fallbackName(providerId: string): string {
 
 /** Builds the public view of a stored connection. */
 export function connectionView(
-  c: Connection,
+  c: Connection | DisconnectedConnection,
   providers: ReadonlyMap<string, Provider>,
 ): ConnectionView {
   const provider = providers.get(c.provider_id);
@@ -95,6 +101,7 @@ export function connectionView(
     last_synced_at: c.last_synced_at,
     created_at: c.created_at,
     updated_at: c.updated_at,
+    disconnect: "disconnect" in c ? c.disconnect : null,
   };
 }
 

@@ -11,12 +11,17 @@
  * `connectionView` shows them to employers: never with a token, except on `/token`,
  * the one route through which an access token leaves the server. Nothing here logs a
  * token, a portal link or the API key.
+ *
+ * A disconnected connection stays readable by id (status `disconnected`, its receipt,
+ * no token: `/token` answers 410) and is listed with `?status=disconnected`. The events
+ * feed is in `api_events.ts`, behind the same key.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import {
   type ConnectionEntry,
   findConnectionEntry,
+  findConnectionRecord,
   listConnections,
   readToken,
 } from "../lib/db/connections.ts";
@@ -26,7 +31,13 @@ import {
   revokePortalLinks,
   upsertCustomer,
 } from "../lib/db/customers.ts";
-import { Customer, CustomerId, FinchId, parse } from "../lib/db/schemas.ts";
+import {
+  ConnectionStatus,
+  Customer,
+  CustomerId,
+  FinchId,
+  parse,
+} from "../lib/db/schemas.ts";
 import { secretList } from "../lib/config.ts";
 import { sameBytes, sha256Bytes } from "../lib/hash.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
@@ -34,12 +45,14 @@ import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import { connectionNotFound } from "../lib/flows/errors.ts";
 import { limitBody, readJson } from "../lib/http/body.ts";
 import type { AppEnv } from "../lib/http/env.ts";
+import { LimitParam } from "../lib/http/query.ts";
 import {
   createPortalLink,
   DEFAULT_LINK_TTL_S,
   MAX_LINK_TTL_S,
 } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
+import { eventsRoutes } from "./api_events.ts";
 
 /** Bodies here are a name, an email or a number: anything larger is a mistake. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -58,11 +71,14 @@ const LinkBody = z.object({
     .optional(),
 }).strict();
 
-/** `GET /api/customers/:id/connections`: page size and the previous page's cursor. */
+/**
+ * `GET /api/customers/:id/connections`: page size, the previous page's cursor, and
+ * which connections (`live` by default, `disconnected`, or live ones in one status).
+ */
 const ListQuery = z.object({
-  limit: z.string().regex(/^\d{1,3}$/, "must be a whole number 1-100")
-    .transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
+  limit: LimitParam.optional(),
   cursor: z.string().max(2000).optional(),
+  status: z.union([z.enum(["live"]), ConnectionStatus]).optional(),
 });
 
 /** The customer as the API shows it. */
@@ -155,11 +171,14 @@ export function apiRoutes(): Hono<AppEnv> {
     });
   });
 
+  // Live or disconnected (its tombstone): a connection id stays readable.
   app.get("/connections/:connection_id", async (c) => {
-    const entry = await requireConnection(c);
-    return c.json(
-      connectionView(entry.value, await loadProviders(c.var.deps)),
-    );
+    const id = FinchId.safeParse(c.req.param("connection_id"));
+    const found = id.success
+      ? await findConnectionRecord(c.var.deps.kv, id.data)
+      : null;
+    if (!found) throw connectionNotFound();
+    return c.json(connectionView(found, await loadProviders(c.var.deps)));
   });
 
   // One KV round trip: the owner index and the sealed token, read together.
@@ -167,7 +186,8 @@ export function apiRoutes(): Hono<AppEnv> {
     const id = FinchId.safeParse(c.req.param("connection_id"));
     const { kv, sealer, log } = c.var.deps;
     const found = id.success ? await readToken(kv, sealer, id.data) : null;
-    // No token beside an owner is half of a concurrent delete: it is going away.
+    if (found === "disconnected") throw connectionDisconnected();
+    // No token beside a live owner is half of a concurrent disconnect.
     if (!id.success || !found) throw connectionNotFound();
     log("info", "access_token_read", {
       customer_id: found.customer_id,
@@ -183,6 +203,7 @@ export function apiRoutes(): Hono<AppEnv> {
     const receipt = await disconnectConnection(
       c.var.deps,
       await requireConnection(c),
+      "api",
     );
     return c.json({
       connection: connectionView(
@@ -195,8 +216,18 @@ export function apiRoutes(): Hono<AppEnv> {
     });
   });
 
+  app.route("/events", eventsRoutes());
+
   return app;
 }
+
+/** 410 for a connection that only its tombstone is left of. */
+const connectionDisconnected = () =>
+  new AppError(
+    410,
+    "connection_disconnected",
+    "This connection is disconnected: its access token was revoked and deleted.",
+  );
 
 /** Tokens and links are credentials: no cache, shared or private, may keep an answer. */
 const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
@@ -260,6 +291,7 @@ async function requireCustomer(c: Context<AppEnv>): Promise<Customer> {
   return customer;
 }
 
+/** The live connection named in the path; 410 for a disconnected one. */
 async function requireConnection(
   c: Context<AppEnv>,
 ): Promise<ConnectionEntry> {
@@ -267,6 +299,9 @@ async function requireConnection(
   const entry = id.success
     ? await findConnectionEntry(c.var.deps.kv, id.data)
     : null;
-  if (!entry) throw connectionNotFound();
-  return entry;
+  if (entry) return entry;
+  const gone = id.success
+    ? await findConnectionRecord(c.var.deps.kv, id.data)
+    : null;
+  throw gone ? connectionDisconnected() : connectionNotFound();
 }

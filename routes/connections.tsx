@@ -185,7 +185,11 @@ export function connectionsRoutes(): Hono<AppEnv> {
   });
 
   app.post("/:id/disconnect", async (c) => {
-    const receipt = await disconnectConnection(c.var.deps, await ownEntry(c));
+    const receipt = await disconnectConnection(
+      c.var.deps,
+      await ownEntry(c),
+      "employer",
+    );
     const view = connectionView(
       receipt.connection,
       await loadProviders(c.var.deps),

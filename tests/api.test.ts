@@ -760,6 +760,9 @@ Deno.test("[api] DELETE disconnects upstream and locally and says what it revoke
     assert.equal(gone.body.revoked_upstream, true);
     assert.equal(gone.body.connection.connection_id, id);
     assert.equal(gone.body.connection.customer_id, "acme");
+    // The answer shows the connection as it is after the disconnect.
+    assert.equal(gone.body.connection.status, "disconnected");
+    assert.equal(gone.body.connection.disconnect.by, "api");
     assert.ok(!Number.isNaN(Date.parse(gone.body.disconnected_at)));
 
     const revoked = t.portal.sim!.revoked();
@@ -767,20 +770,56 @@ Deno.test("[api] DELETE disconnects upstream and locally and says what it revoke
     assert.ok(revoked.tokens.some((x) => x.access_token === token));
     assert.ok(!revoked.connection_ids.includes(keep));
 
-    assertError(
-      await api.call("GET", `/api/connections/${id}`),
-      404,
-      "not_found",
-    );
+    // A tombstone: readable by id, with its receipt and no token.
+    const tombstone = await api.call("GET", `/api/connections/${id}`);
+    assert.equal(tombstone.status, 200, tombstone.text);
+    assert.equal(tombstone.body.status, "disconnected");
+    assert.deepEqual(tombstone.body.disconnect, {
+      by: "api",
+      revoked_upstream: true,
+      disconnected_at: gone.body.disconnected_at,
+      replaced_by: null,
+    });
+    for (const key of CONNECTION_KEYS) assert.ok(key in tombstone.body, key);
     assertError(
       await api.call("GET", `/api/connections/${id}/token`),
-      404,
-      "not_found",
+      410,
+      "connection_disconnected",
     );
     assertError(
       await api.call("DELETE", `/api/connections/${id}`),
-      404,
-      "not_found",
+      410,
+      "connection_disconnected",
+    );
+    const disconnected = await api.call(
+      "GET",
+      "/api/customers/acme/connections?status=disconnected",
+    );
+    assert.deepEqual(
+      disconnected.body.connections.map((c: { connection_id: string }) =>
+        c.connection_id
+      ),
+      [id],
+    );
+    const reauth = await api.call(
+      "GET",
+      "/api/customers/acme/connections?status=reauth",
+    );
+    assert.deepEqual(reauth.body.connections, []);
+    const connected = await api.call(
+      "GET",
+      "/api/customers/acme/connections?status=connected",
+    );
+    assert.deepEqual(
+      connected.body.connections.map((c: { connection_id: string }) =>
+        c.connection_id
+      ),
+      [keep],
+    );
+    assertError(
+      await api.call("GET", "/api/customers/acme/connections?status=gone"),
+      400,
+      "invalid_input",
     );
     const list = await api.call("GET", "/api/customers/acme/connections");
     assert.deepEqual(
@@ -794,6 +833,15 @@ Deno.test("[api] DELETE disconnects upstream and locally and says what it revoke
     const { html } = await employer.page();
     assert.doesNotMatch(html, /Acme, Inc\./);
     assert.match(html, /Acme West/);
+    // The company is free: connecting it again makes a new live connection.
+    const again = await connectOne(t, employer, "acme", {
+      company_name: "Acme, Inc.",
+    });
+    assert.notEqual(again, id);
+    assert.equal(
+      (await api.call("GET", `/api/connections/${again}`)).body.status,
+      "connected",
+    );
     assertNoTokenLeak(t, api.seen);
   } finally {
     await t.close();
@@ -859,17 +907,15 @@ Deno.test("[api] DELETE of a connection Finch already revoked removes it locally
     const gone = await api.call("DELETE", `/api/connections/${id}`);
     assert.equal(gone.status, 200, gone.text);
     assert.equal(gone.body.revoked_upstream, false);
-    assertError(
-      await api.call("GET", `/api/connections/${id}`),
-      404,
-      "not_found",
-    );
+    const after = await api.call("GET", `/api/connections/${id}`);
+    assert.equal(after.body.status, "disconnected");
+    assert.equal(after.body.disconnect.revoked_upstream, false);
   } finally {
     await t.close();
   }
 });
 
-Deno.test("[api] two concurrent DELETEs of one connection: one succeeds, the other is a 404", async () => {
+Deno.test("[api] two concurrent DELETEs of one connection: one succeeds, the other says it is disconnected", async () => {
   const t = await testPortal();
   try {
     const api = integrator(t);
@@ -884,12 +930,19 @@ Deno.test("[api] two concurrent DELETEs of one connection: one succeeds, the oth
     const statuses = answers.map((a) => a.status).sort();
     assert.deepEqual(
       statuses,
-      [200, 404],
+      [200, 410],
       answers.map((a) => a.text).join("\n"),
     );
-    assertError(answers.find((a) => a.status === 404)!, 404, "not_found");
+    assertError(
+      answers.find((a) => a.status === 410)!,
+      410,
+      "connection_disconnected",
+    );
     assert.ok(t.portal.sim!.revoked().connection_ids.includes(id));
-    assertError(await api.call("GET", `/api/connections/${id}`), 404);
+    assert.equal(
+      (await api.call("GET", `/api/connections/${id}`)).body.status,
+      "disconnected",
+    );
   } finally {
     await t.close();
   }

@@ -11,6 +11,7 @@ import { replaceSection, type Row, table } from "../bench/lib/report.ts";
 import { benchSecrets, seedStore } from "../bench/lib/seed.ts";
 import { parseWrk } from "../bench/lib/wrk.ts";
 import { connect } from "../bench/sections/connect.ts";
+import { events } from "../bench/sections/events.ts";
 import {
   dataBlockBytes,
   gzipSize,
@@ -138,4 +139,13 @@ Deno.test("bench: connect round trips run end to end", async () => {
   );
   assert.equal(result.rows.length, 3);
   for (const row of result.rows) assert.ok(row.value && row.command);
+});
+
+Deno.test("bench: events from a callback reach the receiver (events section, first figure)", async () => {
+  const result = await events(loadBenchConfig({ BENCH_SECONDS: "1" }), {
+    maxTrips: 3,
+    skipWrk: true,
+  });
+  assert.equal(result.rows.length, 1);
+  assert.match(result.rows[0].value, /callbacks/);
 });

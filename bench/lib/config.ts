@@ -16,6 +16,7 @@ export const SECTIONS = [
   "memory",
   "round_trips",
   "sim_data",
+  "events",
 ] as const;
 export type Section = typeof SECTIONS[number];
 
@@ -70,7 +71,7 @@ function num(
  * | `BENCH_MEMORY_REQUESTS` | 100000 | requests before the memory figure |
  * | `BENCH_COLD_RUNS` | 5 | cold-start samples |
  * | `BENCH_BROWSERS` | 4 | parallel browsers in the connect figure |
- * | `BENCH_ONLY` | all | comma-separated sections: speed,connect,scale,weight,cold,memory,round_trips,sim_data |
+ * | `BENCH_ONLY` | all | comma-separated sections: speed,connect,scale,weight,cold,memory,round_trips,sim_data,events |
  * | `BENCH_COMPARE_REV` | none | a git revision whose page the speed section also measures |
  */
 export function loadBenchConfig(

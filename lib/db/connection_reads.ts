@@ -1,6 +1,8 @@
 /**
- * Reading connections: by customer and id (tenancy is in the key), by id alone through
- * the owner index, a page of a customer's connections, and the sealed token.
+ * Reading connections: one by its customer and id, one by its id alone (through the owner
+ * index), a page of a customer's live or disconnected ones, and the sealed token. Writes
+ * are in `connections.ts` (which re-exports all of this), `connection_status.ts` and
+ * `disconnected.ts`.
  *
  * @module
  */
@@ -11,10 +13,19 @@ import {
   connectionOwnerKey,
   connectionsPrefix,
   connectionTokenKey,
+  disconnectedConnectionKey,
+  disconnectedConnectionsPrefix,
 } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
 import { retryTransient } from "./retry.ts";
-import { type Connection, CustomerId, FinchId, parse } from "./schemas.ts";
+import {
+  type Connection,
+  type ConnectionStatus,
+  CustomerId,
+  type DisconnectedConnection,
+  FinchId,
+  parse,
+} from "./schemas.ts";
 
 /** A stored connection with its versionstamp, as read. */
 export type ConnectionEntry = Deno.KvEntry<Connection>;
@@ -35,7 +46,7 @@ export async function getEntry(
   return entry.value ? entry as ConnectionEntry : null;
 }
 
-/** The record of `connection_id` through its owner index, or null. Internal. */
+/** The live record of `connection_id` through its owner index, or null. Internal. */
 export async function findEntry(
   kv: Deno.Kv,
   connection_id: string,
@@ -44,7 +55,7 @@ export async function findEntry(
   const owner = await kv.get<ConnectionOwner>(
     connectionOwnerKey(connection_id),
   );
-  if (!owner.value) return null;
+  if (!owner.value || owner.value.disconnected_at) return null;
   return await getEntry(kv, owner.value.customer_id, connection_id);
 }
 
@@ -118,20 +129,41 @@ export async function findConnection(
 }
 
 /**
+ * Which connections a list shows: `live` (the default: every connection not
+ * disconnected through the portal, whatever its status), `disconnected` (the
+ * tombstones), or the live ones in one status.
+ */
+export type ConnectionFilter = "live" | "disconnected" | ConnectionStatus;
+
+/**
  * One page of a customer's connections, in connection id order: one KV round trip.
  *
  * @example
  * ```ts
  * const { values, cursor } = await listConnections(kv, "acme", { limit: 10 });
+ * const gone = await listConnections(kv, "acme", { status: "disconnected" });
  * ```
  */
 export async function listConnections(
   kv: Deno.Kv,
   customer_id: string,
-  options: PageOptions = {},
+  options: Omit<PageOptions<Connection>, "filter"> & {
+    status?: ConnectionFilter;
+  } = {},
 ): Promise<Page<Connection>> {
   const id = parse(CustomerId, customer_id, "customer id");
-  return await listPage<Connection>(kv, connectionsPrefix(id), options);
+  const { status = "live", ...page } = options;
+  if (status === "disconnected") {
+    return await listPage<DisconnectedConnection>(
+      kv,
+      disconnectedConnectionsPrefix(id),
+      page,
+    );
+  }
+  return await listPage<Connection>(kv, connectionsPrefix(id), {
+    ...page,
+    filter: status === "live" ? undefined : (c) => c.status === status,
+  });
 }
 
 /**
@@ -158,20 +190,23 @@ export async function getAccessToken(
 
 /**
  * The owner of a connection and its opened access token, read together (one round
- * trip), or null when the connection or its token is not stored. For the integrator's
- * token route, which needs nothing else.
+ * trip); `"disconnected"` for a tombstone (its token is gone); null when the connection
+ * or its token is not stored. For the integrator's token route, which needs nothing
+ * else.
  *
  * @example
  * ```ts
  * const found = await readToken(kv, sealer, "conn_1");
- * if (found) respond(found.access_token);
+ * if (found && found !== "disconnected") respond(found.access_token);
  * ```
  */
 export async function readToken(
   kv: Deno.Kv,
   sealer: Sealer,
   connection_id: string,
-): Promise<{ customer_id: string; access_token: string } | null> {
+): Promise<
+  { customer_id: string; access_token: string } | "disconnected" | null
+> {
   if (!FinchId.safeParse(connection_id).success) return null;
   const [owner, token] = await retryTransient(() =>
     kv.getMany<[ConnectionOwner, string]>([
@@ -179,9 +214,37 @@ export async function readToken(
       connectionTokenKey(connection_id),
     ])
   );
+  if (owner.value?.disconnected_at) return "disconnected";
   if (!owner.value || !token.value) return null;
   return {
     customer_id: owner.value.customer_id,
     access_token: await sealer.open(token.value, tokenAad(connection_id)),
   };
+}
+
+/**
+ * A connection by its id alone, live or disconnected (its tombstone), or null: what the
+ * integrator's `GET /api/connections/:id` shows. Two round trips, as for a live one.
+ *
+ * @example
+ * ```ts
+ * const c = await findConnectionRecord(kv, "conn_1");
+ * if (c?.status === "disconnected" && "disconnect" in c) console.log(c.disconnect.by);
+ * ```
+ */
+export async function findConnectionRecord(
+  kv: Deno.Kv,
+  connection_id: string,
+): Promise<Connection | DisconnectedConnection | null> {
+  if (!FinchId.safeParse(connection_id).success) return null;
+  return await retryTransient(async () => {
+    const owner = await kv.get<ConnectionOwner>(
+      connectionOwnerKey(connection_id),
+    );
+    if (!owner.value) return null;
+    const key = owner.value.disconnected_at
+      ? disconnectedConnectionKey(owner.value.customer_id, connection_id)
+      : connectionKey(owner.value.customer_id, connection_id);
+    return (await kv.get<Connection>(key)).value;
+  });
 }

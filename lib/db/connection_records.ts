@@ -8,14 +8,21 @@
 import {
   Connection,
   type ConnectionStatus,
+  DisconnectedConnection,
+  type DisconnectReceipt,
   type Entity,
   parse,
   StoreConnectionInput,
 } from "./schemas.ts";
 
-/** Value of the owner index `["connections_by_id", connection_id]`. */
+/**
+ * Value of the owner index `["connections_by_id", connection_id]`. It outlives a
+ * disconnect (a connection id belongs to one customer for good); `disconnected_at` then
+ * says that the record is the tombstone.
+ */
 export interface ConnectionOwner {
   customer_id: string;
+  disconnected_at?: string;
 }
 
 /** A store input after validation. */
@@ -51,6 +58,21 @@ export function mergeEntities(
     });
   }
   return [...out.values()];
+}
+
+/** The tombstone a disconnect leaves of `c`. */
+export function tombstoneOf(
+  c: Connection,
+  receipt: DisconnectReceipt,
+): DisconnectedConnection {
+  return parse(DisconnectedConnection, {
+    ...c,
+    status: "disconnected",
+    status_message: null,
+    status_at: receipt.disconnected_at,
+    updated_at: receipt.disconnected_at,
+    disconnect: receipt,
+  }, "tombstone");
 }
 
 export function newConnection(data: ParsedInput, now: string): Connection {

@@ -7,7 +7,12 @@
  * @module
  */
 import { mergeEntities } from "./connection_records.ts";
-import { type ConnectionEntry, findEntry, getEntry } from "./connections.ts";
+import {
+  type AlsoInOp,
+  type ConnectionEntry,
+  findEntry,
+  getEntry,
+} from "./connections.ts";
 import { NotFound } from "./errors.ts";
 import { connectionKey } from "./keys.ts";
 import { decideLoop } from "./retry.ts";
@@ -20,6 +25,12 @@ import {
   iso,
   parse,
 } from "./schemas.ts";
+
+/** What an {@linkcode updateConnection} or {@linkcode applyStatus} round writes. */
+export interface StatusChange {
+  previous: Connection;
+  connection: Connection;
+}
 
 /** Result of {@linkcode applyStatus}. */
 export type ApplyStatusResult =
@@ -49,7 +60,12 @@ export async function updateConnection(
   customer_id: string,
   connection_id: string,
   patch: ConnectionPatch,
-  options: { now?: Date; known?: ConnectionEntry } = {},
+  options: {
+    now?: Date;
+    known?: ConnectionEntry;
+    /** The caller's writes (its events), in the same op. */
+    also?: AlsoInOp<StatusChange>;
+  } = {},
 ): Promise<Connection> {
   const p = parse(ConnectionPatch, patch, "connection patch");
   return await decideLoop<Connection>(
@@ -99,14 +115,12 @@ export async function updateConnection(
         );
       }
       const connection = parse(Connection, next, "connection");
-      return {
-        commit: () =>
-          kv.atomic().check(entry).set(
-            connectionKey(old.customer_id, old.connection_id),
-            connection,
-          ),
-        result: connection,
-      };
+      const op = kv.atomic().check(entry).set(
+        connectionKey(old.customer_id, old.connection_id),
+        connection,
+      );
+      await options.also?.(op, round, { previous: old, connection });
+      return { commit: () => op, result: connection };
     },
   );
 }
@@ -135,12 +149,13 @@ export async function applyStatus(
     message?: string | null;
     entity_id?: string | null;
   },
+  options: { also?: AlsoInOp<StatusChange> } = {},
 ): Promise<ApplyStatusResult> {
   const status = parse(Connection.shape.status, update.status, "status");
   const at = iso(update.at);
   const result = await decideLoop<ApplyStatusResult>(
     `status of ${connection_id}`,
-    async () => {
+    async (round) => {
       const entry = await findEntry(kv, connection_id);
       if (!entry) return { done: { outcome: "not_found" } };
       const old = entry.value;
@@ -166,14 +181,12 @@ export async function applyStatus(
         next.status_at = at;
       }
       const connection = parse(Connection, next, "connection");
-      return {
-        commit: () =>
-          kv.atomic().check(entry).set(
-            connectionKey(old.customer_id, old.connection_id),
-            connection,
-          ),
-        result: { outcome: "applied", connection },
-      };
+      const op = kv.atomic().check(entry).set(
+        connectionKey(old.customer_id, old.connection_id),
+        connection,
+      );
+      await options.also?.(op, round, { previous: old, connection });
+      return { commit: () => op, result: { outcome: "applied", connection } };
     },
   );
   return result;

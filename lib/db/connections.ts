@@ -11,9 +11,14 @@
  * same op with `also` (its own checks and writes, committed only together with
  * the connection: the callback spends its state that way).
  *
+ * A connection id belongs to one customer for good: its owner index outlives a
+ * disconnect, pointing to the tombstone (`disconnected.ts`), which no longer counts
+ * for the (customer, provider, company) rule. The same customer connecting that id
+ * again brings it back to life.
+ *
  * The token's AAD is its connection id, so a sealed value copied onto another
- * connection fails to open. Reads are in `connection_reads.ts` (re-exported here),
- * status and detail updates in `connection_status.ts`, record building in
+ * connection fails to open. Status and detail updates are in
+ * `connection_status.ts`; reads in `connection_reads.ts`; record building in
  * `connection_records.ts`.
  *
  * @module
@@ -25,6 +30,7 @@ import {
   newConnection,
   refreshConnection,
   tokenAad,
+  tombstoneOf,
 } from "./connection_records.ts";
 import {
   ConnectionOwnedElsewhere,
@@ -40,27 +46,47 @@ import {
   connectionOwnerKey,
   connectionTokenKey,
   customerKey,
+  disconnectedConnectionKey,
 } from "./keys.ts";
-import { type ConnectionEntry, getEntry } from "./connection_reads.ts";
 import { decide } from "./retry.ts";
 import {
   type Connection,
+  type DisconnectedConnection,
   iso,
   parse,
   StoreConnectionInput,
 } from "./schemas.ts";
 
 export { type ConnectionOwner, tokenAad } from "./connection_records.ts";
+// Reads live apart (connection_reads.ts); importers keep one module to import from.
 export * from "./connection_reads.ts";
 
 /**
  * Adds a caller's own checks and writes to a connection's atomic op; called again, with
- * the round's number, each time the op is decided again.
+ * the round's number, each time the op is decided again. `change` is what this round's
+ * op would write (the events of lib/events/ are built from it).
  */
-export type AlsoInOp = (
+export type AlsoInOp<C = unknown> = (
   op: Deno.AtomicOperation,
   round: number,
+  change: C,
 ) => void | Promise<void>;
+
+/** What a {@linkcode storeConnection} round writes. */
+export interface StoreChange {
+  outcome: "created" | "refreshed";
+  connection: Connection;
+  /** The live record it refreshes (null: a new one). */
+  previous: Connection | null;
+}
+
+/** What a {@linkcode replaceConnection} round writes. */
+export interface ReplaceChange {
+  outcome: "replaced";
+  connection: Connection;
+  /** The old connection's tombstone. */
+  retired: DisconnectedConnection;
+}
 
 /** Result of {@linkcode storeConnection}. */
 export interface StoreResult {
@@ -114,7 +140,7 @@ export async function storeConnection(
   kv: Deno.Kv,
   sealer: Sealer,
   input: StoreConnectionInput,
-  options: { now?: Date; also?: AlsoInOp } = {},
+  options: { now?: Date; also?: AlsoInOp<StoreChange> } = {},
 ): Promise<StoreResult> {
   const data = parse(StoreConnectionInput, input, "connection");
   const { customer_id, connection_id, provider_id, company_id } = data;
@@ -126,6 +152,7 @@ export async function storeConnection(
     record: connectionKey(customer_id, connection_id),
     attempt: connectAttemptKey(customer_id),
     token: connectionTokenKey(connection_id),
+    tombstone: disconnectedConnectionKey(customer_id, connection_id),
   };
 
   const { value, versionstamp } = await decide<
@@ -151,6 +178,9 @@ export async function storeConnection(
           .set(keys.token, sealed);
         result = { outcome: "refreshed", connection };
       } else {
+        // The customer's own disconnected connection connected again: it lives again,
+        // a new record in place of its tombstone.
+        if (owner.value?.disconnected_at) op.delete(keys.tombstone);
         if (company.value && company.value !== connection_id) {
           const existing = await kv.get<Connection>(
             connectionKey(customer_id, company.value),
@@ -180,7 +210,10 @@ export async function storeConnection(
           at: now,
         });
       }
-      await options.also?.(op, round);
+      await options.also?.(op, round, {
+        ...result,
+        previous: result.outcome === "refreshed" ? record.value : null,
+      });
       return { commit: () => op, result };
     },
   );
@@ -211,7 +244,7 @@ export async function replaceConnection(
   sealer: Sealer,
   target: { existing: Connection; versionstamp: string },
   input: StoreConnectionInput,
-  options: { now?: Date; also?: AlsoInOp } = {},
+  options: { now?: Date; also?: AlsoInOp<ReplaceChange> } = {},
 ): Promise<ReplaceResult> {
   const data = parse(StoreConnectionInput, input, "connection");
   const old = target.existing;
@@ -231,6 +264,8 @@ export async function replaceConnection(
     oldRecord: connectionKey(customer_id, old.connection_id),
     oldOwner: connectionOwnerKey(old.connection_id),
     oldToken: connectionTokenKey(old.connection_id),
+    oldTombstone: disconnectedConnectionKey(customer_id, old.connection_id),
+    tombstone: disconnectedConnectionKey(customer_id, connection_id),
     company: connectionCompanyKey(customer_id, old.provider_id, old.company_id),
     owner: connectionOwnerKey(connection_id),
     record: connectionKey(customer_id, connection_id),
@@ -267,7 +302,8 @@ export async function replaceConnection(
       }
       if (
         oldRecord.versionstamp !== target.versionstamp ||
-        company.value !== old.connection_id || owner.value || record.value
+        company.value !== old.connection_id ||
+        (owner.value && !owner.value.disconnected_at) || record.value
       ) {
         throw new WriteConflict(
           `connection ${old.connection_id} changed since it was read`,
@@ -280,15 +316,30 @@ export async function replaceConnection(
           .catch(() => null);
       }
       const connection = newConnection(data, now);
+      // The old connection is gone upstream: it leaves a tombstone, as a disconnect does.
+      const retired = tombstoneOf(oldRecord.value!, {
+        by: "system",
+        revoked_upstream: null,
+        disconnected_at: now,
+        replaced_by: connection_id,
+      });
       const op = kv.atomic()
         .check(oldRecord, oldToken, company, owner, record)
         .delete(keys.oldRecord)
-        .delete(keys.oldOwner)
+        .set(keys.oldTombstone, retired)
+        .set(
+          keys.oldOwner,
+          {
+            customer_id,
+            disconnected_at: now,
+          } satisfies ConnectionOwner,
+        )
         .delete(keys.oldToken)
         .set(keys.record, connection)
         .set(keys.owner, { customer_id } satisfies ConnectionOwner)
         .set(keys.company, connection_id)
         .set(keys.token, sealed);
+      if (owner.value?.disconnected_at) op.delete(keys.tombstone);
       if (data.attempt_slot !== undefined) {
         addAdvance(op, attempt, customer_id, data.attempt_slot, {
           outcome: "converted",
@@ -297,7 +348,11 @@ export async function replaceConnection(
           at: now,
         });
       }
-      await options.also?.(op, round);
+      await options.also?.(op, round, {
+        outcome: "replaced",
+        connection,
+        retired,
+      });
       return {
         commit: () => op,
         result: {
@@ -309,58 +364,4 @@ export async function replaceConnection(
     },
   );
   return { ...value, versionstamp: versionstamp! };
-}
-
-/**
- * Deletes a connection: record, owner index, company index and sealed token
- * in one atomic op. Returns the deleted record; {@linkcode NotFound} when the
- * customer has no such connection. Call Finch's `/disconnect` first, with
- * {@linkcode getAccessToken}: afterwards the token is gone.
- *
- * With `expected` (the record as the caller read it), the first round writes under a
- * check of its versionstamp instead of reading the record again; if it changed since,
- * the delete is decided again on fresh data.
- *
- * @example
- * ```ts
- * const removed = await deleteConnection(kv, "acme", "conn_1");
- * ```
- */
-export async function deleteConnection(
-  kv: Deno.Kv,
-  customer_id: string,
-  connection_id: string,
-  options: { expected?: ConnectionEntry } = {},
-): Promise<Connection> {
-  const { value } = await decide<Connection>(
-    `delete connection ${connection_id}`,
-    async (round) => {
-      const record = round === 0 && options.expected
-        ? options.expected
-        : await getEntry(kv, customer_id, connection_id);
-      if (!record?.value) throw new NotFound("connection", connection_id);
-      const c = record.value;
-      const companyKey = connectionCompanyKey(
-        c.customer_id,
-        c.provider_id,
-        c.company_id,
-      );
-      const [owner, company, token] = await kv.getMany<
-        [ConnectionOwner, string, string]
-      >([
-        connectionOwnerKey(connection_id),
-        companyKey,
-        connectionTokenKey(connection_id),
-      ]);
-      const op = kv.atomic()
-        .check(record, owner, company, token)
-        .delete(connectionKey(c.customer_id, connection_id))
-        .delete(connectionOwnerKey(connection_id))
-        .delete(connectionTokenKey(connection_id));
-      // Only drop the company index if it is ours (it always should be).
-      if (company.value === connection_id) op.delete(companyKey);
-      return { commit: () => op, result: c };
-    },
-  );
-  return value;
 }

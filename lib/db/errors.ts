@@ -17,7 +17,8 @@ export type DbErrorCode =
   | "connection_owned_elsewhere"
   | "duplicate_connection"
   | "write_conflict"
-  | "store_busy";
+  | "store_busy"
+  | "already_disconnected";
 
 /**
  * Base class of every data-layer error.
@@ -149,5 +150,22 @@ export class WriteConflict extends DbError {
 export class StoreBusy extends DbError {
   constructor(cause: unknown) {
     super("store_busy", "KV store busy, try again", { cause });
+  }
+}
+
+/**
+ * The connection was already disconnected: only its tombstone is left.
+ *
+ * @example
+ * ```ts
+ * throw new AlreadyDisconnected("conn_1");
+ * ```
+ */
+export class AlreadyDisconnected extends DbError {
+  constructor(connection_id: string) {
+    super(
+      "already_disconnected",
+      `connection ${connection_id} is disconnected`,
+    );
   }
 }

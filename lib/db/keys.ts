@@ -7,9 +7,12 @@
  * | --- | --- | --- |
  * | `["customers", customer_id]` | Customer | |
  * | `["connections", customer_id, connection_id]` | Connection | keyed by customer so tenancy is structural: a customer's prefix lists only its own |
- * | `["connections_by_id", connection_id]` | `{customer_id}` | one owning customer per Finch connection id; webhook / integrator lookups |
+ * | `["connections_by_id", connection_id]` | `{customer_id, disconnected_at?}` | one owning customer per Finch connection id, kept after a disconnect (then pointing to the tombstone); webhook / integrator lookups |
  * | `["connections_by_company", customer_id, provider_id, company_id]` | connection_id | one live connection per (customer, provider, company) |
  * | `["connection_tokens", connection_id]` | sealed token string | apart from the record so listing records never loads tokens, and rekey can scan one prefix |
+ * | `["disconnected_connections", customer_id, connection_id]` | DisconnectedConnection | a disconnect's tombstone: readable by id, apart from the live prefix so the page never lists it |
+ * | `["events", event_id]` | StoredEvent, with `expireIn` 30 days | the integrator events feed and each event's delivery state; ids are ULIDs, so key order is the order events happened |
+ * | `["events_undelivered", event_id]` | the queue message, if KV gave up on it | `keysIfUndelivered` of every delivery job; swept back into the queue when a worker starts (lib/events/worker.ts) |
  * | `["connect_attempts", customer_id]` | `{slot, ...}` | the customer's current Finch customer-id slot |
  * | `["connect_attempt_log", customer_id, slot]` | what happened to the slot | debugging aid |
  * | `["portal_sessions", customer_id, sha256(token)]` | PortalSession | only a hash of the cookie value is stored; under the customer, so one read fetches a session and its customer |
@@ -74,6 +77,41 @@ export const connectionTokenKey = (connection_id: string): Deno.KvKey => [
   "connection_tokens",
   connection_id,
 ];
+
+/**
+ * A disconnected connection's tombstone.
+ * @example `disconnectedConnectionKey("acme", "conn_1")`
+ */
+export const disconnectedConnectionKey = (
+  customer_id: string,
+  connection_id: string,
+): Deno.KvKey => ["disconnected_connections", customer_id, connection_id];
+
+/**
+ * Prefix of one customer's tombstones.
+ * @example `disconnectedConnectionsPrefix("acme")`
+ */
+export const disconnectedConnectionsPrefix = (
+  customer_id: string,
+): Deno.KvKey => ["disconnected_connections", customer_id];
+
+/** Prefix of every integrator event, in order. @example `eventsPrefix()` */
+export const eventsPrefix = (): Deno.KvKey => ["events"];
+
+/** One integrator event with its delivery state. @example `eventKey("01J...")` */
+export const eventKey = (event_id: string): Deno.KvKey => ["events", event_id];
+
+/**
+ * Where KV leaves a delivery job it could not hand to a listener.
+ * @example `eventUndeliveredKey("01J...")`
+ */
+export const eventUndeliveredKey = (event_id: string): Deno.KvKey => [
+  "events_undelivered",
+  event_id,
+];
+
+/** Prefix of the jobs KV gave up on. @example `eventsUndeliveredPrefix()` */
+export const eventsUndeliveredPrefix = (): Deno.KvKey => ["events_undelivered"];
 
 /** Current Connect attempt slot of a customer. @example `connectAttemptKey("acme")` */
 export const connectAttemptKey = (customer_id: string): Deno.KvKey => [

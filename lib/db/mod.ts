@@ -15,6 +15,8 @@ export * from "./keys.ts";
 export * from "./customers.ts";
 export * from "./connections.ts";
 export * from "./connection_status.ts";
+export * from "./disconnected.ts";
+export * from "./events.ts";
 export * from "./open.ts";
 export * from "./attempts.ts";
 export * from "./portal_sessions.ts";

@@ -17,16 +17,29 @@ export interface Page<T> {
   values: T[];
   /** Pass back to get the next page; absent on the last page. */
   cursor?: string;
+  /**
+   * On the last page, a cursor after the last entry read (absent when none was): where
+   * to read on from later, for a list that only grows at its end (the events feed).
+   */
+  end?: string;
 }
 
+/**
+ * How many entries a filtered page reads at most in its one round trip. A page with
+ * fewer matches than asked then ends there, with a cursor to read on.
+ */
+export const FILTER_SCAN = 300;
+
 /** Options of every list operation. */
-export interface PageOptions {
+export interface PageOptions<T = unknown> {
   /** Cursor from the previous page. */
   cursor?: string;
   /** Page size, 1-100 (default 50). */
   limit?: number;
   /** Newest key first. */
   reverse?: boolean;
+  /** Only values it accepts are returned (see {@linkcode FILTER_SCAN}). */
+  filter?: (value: T) => boolean;
 }
 
 /** The key parts after the prefix that a cursor may carry. */
@@ -73,7 +86,7 @@ function decodeCursor(cursor: string): Tail {
 export async function listPage<T>(
   kv: Deno.Kv,
   prefix: Deno.KvKey,
-  options: PageOptions = {},
+  options: PageOptions<T> = {},
 ): Promise<Page<T>> {
   const limit = options.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
@@ -87,22 +100,40 @@ export async function listPage<T>(
       // The smallest key after `last`: `last` itself extended by the lowest part.
       : { prefix, start: [...last, new Uint8Array()] };
   }
+  const filter = options.filter;
+  const scan = filter ? Math.max(FILTER_SCAN, limit + 1) : limit + 1;
+  const cursorOf = (entry: Deno.KvEntry<T>) =>
+    encodeCursor(entry.key.slice(prefix.length));
   return await retryTransient(async () => {
     const entries: Deno.KvEntry<T>[] = [];
+    let scanned = 0;
+    let last: Deno.KvEntry<T> | undefined;
     for await (
       const entry of kv.list<T>(selector, {
-        limit: limit + 1,
+        limit: scan,
         // One batch for the whole page: left to its default, the iterator asks the
         // store a second time, which doubled the cost of a page's listing (bench/).
-        batchSize: limit + 1,
+        batchSize: scan,
         reverse: options.reverse,
       })
-    ) entries.push(entry);
-    if (entries.length <= limit) return { values: entries.map((e) => e.value) };
-    const page = entries.slice(0, limit);
-    return {
-      values: page.map((e) => e.value),
-      cursor: encodeCursor(page[limit - 1].key.slice(prefix.length)),
-    };
+    ) {
+      scanned++;
+      last = entry;
+      if (!filter || filter(entry.value)) entries.push(entry);
+      if (entries.length > limit) break;
+    }
+    if (entries.length > limit) {
+      const page = entries.slice(0, limit);
+      return {
+        values: page.map((e) => e.value),
+        cursor: cursorOf(page[limit - 1]),
+      };
+    }
+    const values = entries.map((e) => e.value);
+    // A filtered scan that stopped at its bound may have more beyond it.
+    if (filter && scanned === scan && last) {
+      return { values, cursor: cursorOf(last) };
+    }
+    return last ? { values, end: cursorOf(last) } : { values };
   });
 }

@@ -111,6 +111,38 @@ export const Connection = z.object({
 });
 export type Connection = z.infer<typeof Connection>;
 
+/**
+ * Who ended a connection: the employer on its page, the integrator through the API, or
+ * the portal itself (`system`: the same company connected again under a new Finch
+ * connection, which retires the old one).
+ */
+export const DisconnectedBy = z.enum(["employer", "api", "system"]);
+export type DisconnectedBy = z.infer<typeof DisconnectedBy>;
+
+/** A disconnect's receipt, kept on the tombstone and sent with the event. */
+export const DisconnectReceipt = z.object({
+  by: DisconnectedBy,
+  /**
+   * Whether Finch confirmed the revocation (false: it had already revoked it); null when
+   * the portal retires a connection and revokes it upstream only afterwards.
+   */
+  revoked_upstream: z.boolean().nullable(),
+  disconnected_at: Timestamp,
+  /** The connection that took its place (`system` only). */
+  replaced_by: FinchId.nullable(),
+});
+export type DisconnectReceipt = z.infer<typeof DisconnectReceipt>;
+
+/**
+ * A disconnected connection's tombstone: the record as it last was, with status
+ * `disconnected` and the receipt. No token exists for it any more.
+ */
+export const DisconnectedConnection = Connection.extend({
+  status: z.literal("disconnected"),
+  disconnect: DisconnectReceipt,
+});
+export type DisconnectedConnection = z.infer<typeof DisconnectedConnection>;
+
 /** Entity detail a caller may supply (introspect); status defaults apply. */
 export const EntityInput = z.object({
   id: FinchId,

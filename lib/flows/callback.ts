@@ -32,7 +32,9 @@ import {
 } from "../db/connect_states.ts";
 import {
   type AlsoInOp,
+  type ReplaceChange,
   replaceConnection,
+  type StoreChange,
   storeConnection,
 } from "../db/connections.ts";
 import {
@@ -45,6 +47,7 @@ import type { Connection, StoreConnectionInput } from "../db/schemas.ts";
 import { retryTransient } from "../db/retry.ts";
 import { FinchInvalidCode, type TokenGrant } from "../finch/gateway.ts";
 import type { AppDeps } from "../http/env.ts";
+import { recordEvents, storedEvents } from "../events/emit.ts";
 import { enrich } from "./enrich.ts";
 import { backToConnections, flowError } from "./errors.ts";
 import type { Actor } from "./launch.ts";
@@ -136,12 +139,18 @@ export async function completeConnect(
   }
 
   const now = new Date(deps.now());
-  const spend: AlsoInOp = async (op, round) => {
+  // The state is spent, and the integrator's event recorded, in the store's own op.
+  const spend: AlsoInOp<StoreChange | ReplaceChange> = async (
+    op,
+    round,
+    change,
+  ) => {
     // A later round re-reads: the entry in hand is stale once a write lost to another.
     const current = round === 0 ? entry! : await deps.kv.get(entry!.key);
     const still = judgeConnectState(current, { now });
     if (!still.ok) throw new StateSpent();
     addSpendState(op, current, now);
+    recordEvents(deps, op, storedEvents(change, run.kind, now.toISOString()));
   };
   let saved;
   try {
@@ -233,7 +242,7 @@ async function saveGrant(
   deps: AppDeps,
   input: StoreConnectionInput,
   now: Date,
-  also: AlsoInOp,
+  also: AlsoInOp<StoreChange | ReplaceChange>,
 ): Promise<{
   outcome: "created" | "refreshed" | "replaced";
   connection: Connection;
@@ -260,8 +269,8 @@ async function saveGrant(
           { now, also },
         );
         if (replaced.retired.access_token) {
-          // No record uses the old connection any more (replaceConnection removed it in
-          // the same op), so revoking it cannot hurt a stored token.
+          // No record uses the old connection any more (replaceConnection made it a
+          // tombstone in the same op), so revoking it cannot hurt a stored token.
           await deps.finch.disconnect(replaced.retired.access_token).catch(
             (err) => {
               deps.log("warn", "retire_failed", {

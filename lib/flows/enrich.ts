@@ -9,6 +9,7 @@
 import { updateConnection } from "../db/connection_status.ts";
 import type { ConnectionEntry } from "../db/connections.ts";
 import type { Connection, ConnectionPatch } from "../db/schemas.ts";
+import { recordStatusChange } from "../events/emit.ts";
 import type { AppDeps } from "../http/env.ts";
 
 /** What {@linkcode enrich} learnt, and what failed on the way. */
@@ -30,7 +31,7 @@ export interface Enriched {
  * ```
  */
 export async function enrich(
-  deps: Pick<AppDeps, "kv" | "finch" | "log" | "now">,
+  deps: Pick<AppDeps, "kv" | "finch" | "log" | "now" | "config">,
   connection: Connection,
   accessToken: string,
   options: { known?: ConnectionEntry } = {},
@@ -81,7 +82,12 @@ export async function enrich(
       connection.customer_id,
       connection.connection_id,
       patch,
-      { now: new Date(deps.now()), known: options.known },
+      {
+        now: new Date(deps.now()),
+        known: options.known,
+        // A status Finch reports differently now is a change the integrator hears of.
+        also: recordStatusChange(deps),
+      },
     );
   } catch (err) {
     deps.log("warn", "enrich_store_failed", {

@@ -18,6 +18,7 @@ import { statusRefreshLeaseKey } from "../db/keys.ts";
 import type { Connection } from "../db/schemas.ts";
 import { FinchTokenRevoked } from "../finch/gateway.ts";
 import type { AppDeps } from "../http/env.ts";
+import { recordStatusChange } from "../events/emit.ts";
 import { enrich } from "./enrich.ts";
 
 /** A status older than this is refreshed when the page shows it. */
@@ -147,7 +148,7 @@ async function refreshOne(
         status: "disconnected",
         at: new Date(deps.now()),
         message: null,
-      });
+      }, { also: recordStatusChange(deps) });
       deps.log("info", "status_refreshed", {
         connection_id: id,
         status: "disconnected",

@@ -7,6 +7,9 @@
  *   what a record already knows, so retries and reordering never roll a status back.
  * - Events this portal does not act on (data events, `test`, types Finch adds later) are
  *   acknowledged: a retry would not make them useful.
+ * - Every event about a known connection, acted on or not, is forwarded to the
+ *   integrator as `finch.<event_type>` (lib/events/emit.ts), in the same atomic op as
+ *   whatever it changed, with the status event that change means, if any.
  *
  * Webhooks can be lost, late or not configured: `refresh.ts` also re-reads stale
  * statuses from Finch when the page shows them.
@@ -14,10 +17,16 @@
  * @module
  */
 import { z } from "zod";
-import { applyStatus, updateConnection } from "../db/connection_status.ts";
-import { findConnection } from "../db/connections.ts";
-import { ConnectionStatus } from "../db/schemas.ts";
+import {
+  applyStatus,
+  type StatusChange,
+  updateConnection,
+} from "../db/connection_status.ts";
+import { type AlsoInOp, findConnection } from "../db/connections.ts";
+import { commit } from "../db/retry.ts";
+import { type Connection, ConnectionStatus } from "../db/schemas.ts";
 import { AppError } from "../errors.ts";
+import { finchEvents, recordEvents, statusEvents } from "../events/emit.ts";
 import type { AppDeps } from "../http/env.ts";
 
 /** What handling one webhook event did. */
@@ -25,7 +34,18 @@ export type WebhookOutcome =
   | "applied"
   | "stale"
   | "unknown_connection"
+  /** Nothing changed here; the event went on to the integrator (`finch.*`). */
+  | "forwarded"
   | "ignored";
+
+type Deps = Pick<AppDeps, "kv" | "log" | "now" | "config">;
+
+/** When and what Finch sent: its event id, `Finch-Timestamp` and the payload. */
+export interface WebhookMeta {
+  eventId: string;
+  at: Date;
+  payload?: unknown;
+}
 
 const Id = z.string().trim().min(1).max(200);
 
@@ -123,33 +143,67 @@ export type WebhookEvent =
   | { kind: "other"; eventType: string; connectionId: string | null };
 
 /**
- * Applies a parsed event observed at `at` (its `Finch-Timestamp`). Store failures
- * propagate, so the caller can forget the event id and let Finch retry.
+ * Applies a parsed event observed at `at` (its `Finch-Timestamp`) and forwards it to the
+ * integrator when it is about a known connection. Store failures propagate, so the
+ * caller can forget the event id and let Finch retry.
  *
  * @example
  * ```ts
- * const outcome = await handleWebhookEvent(deps, event, { eventId, at });
+ * const outcome = await handleWebhookEvent(deps, event, { eventId, at, payload });
  * ```
  */
 export async function handleWebhookEvent(
-  deps: Pick<AppDeps, "kv" | "log" | "now">,
+  deps: Deps,
   event: WebhookEvent,
-  meta: { eventId: string; at: Date },
+  meta: WebhookMeta,
 ): Promise<WebhookOutcome> {
   const fields = {
     event_id: meta.eventId,
     event_type: event.eventType,
     connection_id: event.connectionId,
   };
+  const forwarding = (c: Connection) =>
+    finchEvents(event.eventType, c, meta.payload ?? null, meta);
+  // The change's own writes carry the events it means, and the forwarded one.
+  const alsoForward: AlsoInOp<StatusChange> = (op, _round, change) =>
+    recordEvents(deps, op, [
+      ...statusEvents(
+        change.previous,
+        change.connection,
+        meta.at.toISOString(),
+      ),
+      ...forwarding(change.connection),
+    ]);
+  /** Records the forwarded event alone; false when the type is not Finch's spelling. */
+  const forwardOnly = async (c: Connection) => {
+    const drafts = forwarding(c);
+    if (drafts.length === 0) return false;
+    const op = deps.kv.atomic();
+    recordEvents(deps, op, drafts);
+    await commit(() => op);
+    return true;
+  };
+  const unknown = () => {
+    deps.log("warn", "webhook_unknown_connection", fields);
+    return "unknown_connection" as const;
+  };
+
   if (event.kind === "other") {
-    deps.log("info", "webhook_ignored", fields);
-    return "ignored";
+    if (!event.connectionId) {
+      deps.log("info", "webhook_ignored", fields);
+      return "ignored";
+    }
+    const connection = await findConnection(deps.kv, event.connectionId);
+    if (!connection) return unknown();
+    const outcome = await forwardOnly(connection) ? "forwarded" : "ignored";
+    deps.log("info", `webhook_${outcome}`, fields);
+    return outcome;
   }
   if (event.kind === "status") {
     const status = ConnectionStatus.safeParse(event.status);
     if (!status.success) {
-      // A status Finch added after this code was written: nothing to do, and a retry
-      // would not help, so it is acknowledged.
+      // A status Finch added after this code was written: nothing to change, and a retry
+      // would not help, so it is acknowledged (and forwarded: the integrator may know it).
       deps.log("warn", "webhook_unknown_status", {
         ...fields,
         // Logged only when it looks like a status name: a log line never echoes an
@@ -158,7 +212,9 @@ export async function handleWebhookEvent(
           ? event.status
           : "(unrecognized)",
       });
-      return "ignored";
+      const connection = await findConnection(deps.kv, event.connectionId);
+      if (!connection) return unknown();
+      return await forwardOnly(connection) ? "forwarded" : "ignored";
     }
     const result = await applyStatus(deps.kv, event.connectionId, {
       status: status.data,
@@ -166,11 +222,9 @@ export async function handleWebhookEvent(
       entity_id: event.entityId,
       // Finch's status message comes from introspect; a webhook carries none.
       message: null,
-    });
-    if (result.outcome === "not_found") {
-      deps.log("warn", "webhook_unknown_connection", fields);
-      return "unknown_connection";
-    }
+    }, { also: alsoForward });
+    if (result.outcome === "not_found") return unknown();
+    if (result.outcome === "stale") await forwardOnly(result.connection);
     deps.log("info", "webhook_status", {
       ...fields,
       entity_id: event.entityId,
@@ -182,12 +236,10 @@ export async function handleWebhookEvent(
   }
   // A sync finished: remember when, never moving the time backwards.
   const connection = await findConnection(deps.kv, event.connectionId);
-  if (!connection) {
-    deps.log("warn", "webhook_unknown_connection", fields);
-    return "unknown_connection";
-  }
+  if (!connection) return unknown();
   const at = meta.at.toISOString();
   if (connection.last_synced_at && connection.last_synced_at >= at) {
+    await forwardOnly(connection);
     deps.log("info", "webhook_synced", { ...fields, outcome: "stale" });
     return "stale";
   }
@@ -196,7 +248,7 @@ export async function handleWebhookEvent(
     connection.customer_id,
     connection.connection_id,
     { last_synced_at: at },
-    { now: new Date(deps.now()) },
+    { now: new Date(deps.now()), also: alsoForward },
   );
   deps.log("info", "webhook_synced", { ...fields, outcome: "applied" });
   return "applied";

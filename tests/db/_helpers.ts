@@ -78,11 +78,28 @@ export async function assertConsistent(kv: Deno.Kv): Promise<Connection[]> {
   const records = (await entriesOf(kv, "connections")).map((e) =>
     e.value as Connection
   );
-  const owners = new Map(
-    (await entriesOf(kv, "connections_by_id")).map((
-      e,
-    ) => [e.key[1], e.value as { customer_id: string }]),
+  const allOwners = (await entriesOf(kv, "connections_by_id")).map((
+    e,
+  ) =>
+    [
+      e.key[1],
+      e.value as { customer_id: string; disconnected_at?: string },
+    ] as const
   );
+  // A disconnect keeps the owner index, pointing to the tombstone.
+  const tombstones = new Set(
+    (await entriesOf(kv, "disconnected_connections")).map((e) =>
+      JSON.stringify(e.key.slice(1))
+    ),
+  );
+  for (const [id, owner] of allOwners) {
+    if (!owner.disconnected_at) continue;
+    assert.ok(
+      tombstones.has(JSON.stringify([owner.customer_id, id])),
+      `owner index of ${String(id)} without its tombstone`,
+    );
+  }
+  const owners = new Map(allOwners.filter(([, o]) => !o.disconnected_at));
   const companies = new Map(
     (await entriesOf(kv, "connections_by_company")).map((
       e,

@@ -4,7 +4,7 @@ import {
   applyStatus,
   createConnectState,
   createPortalSession,
-  deleteConnection,
+  disconnectRecord,
   DuplicateConnection,
   forgetEvent,
   markEventSeen,
@@ -62,7 +62,11 @@ Deno.test("[db] every atomic op stays within 10 checks", async () => {
       await (await testSealer("a")).seal("t", "connection_token:conn-2"),
     );
     await rekeyTokens(kv, sealer);
-    await deleteConnection(kv, "acme", "conn-2");
+    await disconnectRecord(kv, "acme", "conn-2", {
+      by: "employer",
+      revoked_upstream: true,
+      disconnected_at: new Date().toISOString(),
+    });
     assert.ok(checks.length >= 15, `ops counted: ${checks.length}`);
     assert.ok(Math.max(...checks) <= 10, `checks per op: ${checks}`);
     // The biggest op (replace with slot advance) is well below the limit.

@@ -1,17 +1,20 @@
 import assert from "node:assert/strict";
 import {
+  AlreadyDisconnected,
   applyStatus,
   ConnectionOwnedElsewhere,
   currentAttempt,
-  deleteConnection,
+  disconnectRecord,
   DuplicateConnection,
   findConnection,
+  findConnectionRecord,
   getAccessToken,
   getConnection,
   InvalidInput,
   listAttemptLog,
   listConnections,
   NotFound,
+  readToken,
   replaceConnection,
   storeConnection,
   updateConnection,
@@ -241,6 +244,15 @@ Deno.test("[db] replaceConnection: swaps the duplicate atomically and hands back
       "old token destroyed",
     );
     assert.equal(await getAccessToken(kv, sealer, "conn-2"), "new-token");
+    // The retired connection left a tombstone that says why.
+    const retired = await findConnectionRecord(kv, "conn-1");
+    assert.equal(retired?.status, "disconnected");
+    assert.deepEqual(
+      retired && "disconnect" in retired
+        ? [retired.disconnect.by, retired.disconnect.replaced_by]
+        : null,
+      ["system", "conn-2"],
+    );
     assert.equal(
       (await currentAttempt(kv, "acme")).slot,
       2,
@@ -329,12 +341,24 @@ Deno.test("[db] getConnection: another customer's connection answers null, like 
     assert.equal(await getConnection(kv, "acme", "nope"), null);
     assert.equal(await findConnection(kv, "nope"), null);
     assert.equal(await getAccessToken(kv, sealer, "nope"), null);
-    await assert.rejects(deleteConnection(kv, "globex", "conn-1"), NotFound);
+    await assert.rejects(
+      disconnectRecord(kv, "globex", "conn-1", receipt()),
+      NotFound,
+    );
     assert.equal((await assertConsistent(kv)).length, 1);
   });
 });
 
-Deno.test("[db] deleteConnection: removes record, both indexes and the token in one op", async () => {
+/** A disconnect's receipt, as the flows give it. */
+function receipt() {
+  return {
+    by: "api" as const,
+    revoked_upstream: true,
+    disconnected_at: new Date().toISOString(),
+  };
+}
+
+Deno.test("[db] disconnectRecord: a tombstone in place of the record; company index and token deleted; owner kept", async () => {
   await withKv(async (kv) => {
     const sealer = await setup(kv);
     await storeConnection(kv, sealer, connInput());
@@ -343,13 +367,45 @@ Deno.test("[db] deleteConnection: removes record, both indexes and the token in 
       sealer,
       connInput({ connection_id: "conn-2", company_id: "co-2" }),
     );
-    const removed = await deleteConnection(kv, "acme", "conn-1");
-    assert.equal(removed.connection_id, "conn-1");
-    const keys = [...(await dump(kv)).keys()].join("\n");
-    assert.ok(!keys.includes('"conn-1"'), keys);
-    assert.ok(!keys.includes('"co-1"'), keys);
+    const gone = await disconnectRecord(kv, "acme", "conn-1", receipt());
+    assert.equal(gone.connection_id, "conn-1");
+    assert.equal(gone.status, "disconnected");
+    assert.equal(gone.disconnect.by, "api");
+    const keys = [...(await dump(kv)).keys()];
+    const withId = keys.filter((k) => k.includes('"conn-1"'));
+    assert.deepEqual(withId.sort(), [
+      '["connections_by_id","conn-1"]',
+      '["disconnected_connections","acme","conn-1"]',
+    ]);
+    assert.ok(!keys.some((k) => k.includes('"co-1"')), keys.join("\n"));
     assert.equal((await assertConsistent(kv)).length, 1);
-    await assert.rejects(deleteConnection(kv, "acme", "conn-1"), NotFound);
+    // Not live any more: not listed, not found by id, no token; readable as a record.
+    assert.equal(await findConnection(kv, "conn-1"), null);
+    assert.equal(await getAccessToken(kv, sealer, "conn-1"), null);
+    assert.equal(await readToken(kv, sealer, "conn-1"), "disconnected");
+    assert.equal(
+      (await findConnectionRecord(kv, "conn-1"))?.status,
+      "disconnected",
+    );
+    assert.deepEqual(
+      (await listConnections(kv, "acme")).values.map((c) => c.connection_id),
+      ["conn-2"],
+    );
+    assert.deepEqual(
+      (await listConnections(kv, "acme", { status: "disconnected" })).values
+        .map((c) => c.connection_id),
+      ["conn-1"],
+    );
+    await assert.rejects(
+      disconnectRecord(kv, "acme", "conn-1", receipt()),
+      AlreadyDisconnected,
+    );
+    // Another customer still cannot take the id.
+    await upsertCustomer(kv, { id: "globex", name: "Globex" });
+    await assert.rejects(
+      storeConnection(kv, sealer, connInput({ customer_id: "globex" })),
+      ConnectionOwnedElsewhere,
+    );
     // The company is free again: a new connection for it is created.
     const again = await storeConnection(
       kv,
@@ -357,6 +413,18 @@ Deno.test("[db] deleteConnection: removes record, both indexes and the token in 
       connInput({ connection_id: "conn-3" }),
     );
     assert.equal(again.outcome, "created");
+    assert.equal((await assertConsistent(kv)).length, 2);
+    // The disconnected id connected again by its own customer lives again.
+    await disconnectRecord(kv, "acme", "conn-3", receipt());
+    const back = await storeConnection(kv, sealer, connInput());
+    assert.equal(back.outcome, "created");
+    assert.equal((await findConnection(kv, "conn-1"))?.status, "connected");
+    assert.equal(
+      (await listConnections(kv, "acme", { status: "disconnected" })).values
+        .map((c) => c.connection_id).join(),
+      "conn-3",
+    );
+    assert.equal((await assertConsistent(kv)).length, 2);
   });
 });
 

@@ -4,9 +4,13 @@
  *
  * - every connection record has its owner index (pointing back to its customer), its
  *   company index (pointing to it) and a sealed token;
- * - every owner index, company index and sealed token has its record: nothing dangles;
+ * - every disconnected connection (tombstone) has its owner index, marked disconnected
+ *   and pointing back to its customer, and neither a live record, a company index nor
+ *   a token;
+ * - every owner index, company index and sealed token has its record (or, for a marked
+ *   owner index, its tombstone): nothing dangles;
  * - a `connection_id` belongs to one customer; a (customer, provider, company) has one
- *   live record (invariant 1);
+ *   live record (invariant 1, which concerns live connections only);
  * - every stored value parses with its schema, and every sealed token is `v1.<kid>...`
  *   and opens under TOKEN_KEYS with its connection's AAD (invariant 4);
  * - no access token issued by Finch appears in plain text in any key or value, nor in
@@ -16,7 +20,7 @@
  * count them and a test can show the exact ones.
  */
 import { tokenAad } from "../../lib/db/connections.ts";
-import { Connection } from "../../lib/db/schemas.ts";
+import { Connection, DisconnectedConnection } from "../../lib/db/schemas.ts";
 import type { Sealer } from "../../lib/sealing.ts";
 
 /** What a scan saw. */
@@ -54,7 +58,9 @@ export async function checkStore(
   const violations: string[] = [];
   const all: Connection[] = [];
   const records = new Map<string, Connection>(); // by connection_id (the first seen)
-  const owners = new Map<string, string>(); // connection_id -> customer_id
+  const owners = new Map<string, string>(); // connection_id -> customer_id (live)
+  const marked = new Map<string, string>(); // connection_id -> customer_id (tombstone)
+  const tombstones = new Map<string, DisconnectedConnection>(); // by connection_id
   const companies = new Map<string, string>(); // "cust/prov/comp" -> connection_id
   const tokens = new Map<string, string>(); // connection_id -> sealed
   const plaintext = [...issued];
@@ -88,10 +94,31 @@ export async function checkStore(
         break;
       }
       case "connections_by_id": {
-        const owner = (entry.value as { customer_id?: unknown })?.customer_id;
+        const value = entry.value as {
+          customer_id?: unknown;
+          disconnected_at?: unknown;
+        };
+        const owner = value?.customer_id;
         if (typeof owner !== "string") {
           violations.push(`${where}: malformed owner index`);
+        } else if (value.disconnected_at !== undefined) {
+          marked.set(String(key[1]), owner);
         } else owners.set(String(key[1]), owner);
+        break;
+      }
+      case "disconnected_connections": {
+        const parsed = DisconnectedConnection.safeParse(entry.value);
+        if (!parsed.success) {
+          violations.push(`${where}: not a valid tombstone`);
+          break;
+        }
+        const c = parsed.data;
+        if (key[1] !== c.customer_id || key[2] !== c.connection_id) {
+          violations.push(`${where}: key and tombstone disagree`);
+        }
+        if (tombstones.has(c.connection_id)) {
+          violations.push(`tombstone ${c.connection_id} under two customers`);
+        } else tombstones.set(c.connection_id, c);
         break;
       }
       case "connections_by_company":
@@ -157,6 +184,19 @@ export async function checkStore(
   }
   for (const id of tokens.keys()) {
     if (!records.has(id)) violations.push(`token of ${id} without its record`);
+  }
+  for (const [id, t] of tombstones) {
+    if (marked.get(id) !== t.customer_id) {
+      violations.push(`tombstone ${id} without its marked owner index`);
+    }
+    if (records.has(id)) {
+      violations.push(`connection ${id} both live and disconnected`);
+    }
+  }
+  for (const [id, customer] of marked) {
+    if (tombstones.get(id)?.customer_id !== customer) {
+      violations.push(`marked owner index of ${id} without its tombstone`);
+    }
   }
   return {
     violations,

@@ -113,6 +113,45 @@ Deno.test("[reliability] invariant checker: a sound store passes, each planted f
       () => kv.set(["settings", "note"], { nested: [`x${tokens[0]}y`] }),
       /plaintext token in \["settings","note"\]/,
     );
+    const tombstone = {
+      ...record as object,
+      connection_id: "conn-6",
+      status: "disconnected",
+      disconnect: {
+        by: "api",
+        revoked_upstream: true,
+        disconnected_at: new Date().toISOString(),
+        replaced_by: null,
+      },
+    };
+    await plant(
+      "a tombstone without its marked owner index",
+      () => kv.set(["disconnected_connections", "acme", "conn-6"], tombstone),
+      /tombstone conn-6 without its marked owner index/,
+    );
+    await plant(
+      "a marked owner index without its tombstone",
+      () =>
+        kv.set(["connections_by_id", "conn-5"], {
+          customer_id: "acme",
+          disconnected_at: new Date().toISOString(),
+        }),
+      /marked owner index of conn-5 without its tombstone/,
+    );
+    await plant(
+      "a connection both live and disconnected",
+      () =>
+        kv.set(["disconnected_connections", "acme", "conn-0"], {
+          ...tombstone,
+          connection_id: "conn-0",
+        }),
+      /connection conn-0 both live and disconnected/,
+    );
+    await plant(
+      "an event carrying a token",
+      () => kv.set(["events", "01ARZ3NDEKTSV4RRFFQ69G5FAV"], { t: tokens[1] }),
+      /plaintext token in \["events"/,
+    );
   } finally {
     kv.close();
   }

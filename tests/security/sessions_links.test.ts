@@ -141,7 +141,7 @@ Deno.test("[security] a body larger than any form is refused with 413 before it 
   }
 });
 
-Deno.test("[security] SSRF: only the Finch gateway makes outbound requests, to the configured base URL", async () => {
+Deno.test("[security] SSRF: only the Finch gateway and the events sender make outbound requests, to configured URLs", async () => {
   // Server code (not islands/, which runs in the browser and calls our own routes).
   const offenders: string[] = [];
   for (const dir of ["lib", "routes", "components"]) {
@@ -152,7 +152,9 @@ Deno.test("[security] SSRF: only the Finch gateway makes outbound requests, to t
         text.replace(/^\s*(\/\/|\*).*$/gm, ""),
       );
       if (
-        calls && !["lib/finch/gateway.ts", "lib/finch/fetch.ts"].includes(rel)
+        calls &&
+        !["lib/finch/gateway.ts", "lib/finch/fetch.ts", "lib/events/send.ts"]
+          .includes(rel)
       ) {
         offenders.push(rel);
       }
@@ -165,6 +167,12 @@ Deno.test("[security] SSRF: only the Finch gateway makes outbound requests, to t
   assert.match(demo, /serve\(new Request\(input, init\)\)/);
   const finch = await Deno.readTextFile(`${ROOT}lib/finch/gateway.ts`);
   assert.match(finch, /baseURL: options\.baseUrl/);
+  // Events go only to EVENTS_WEBHOOK_URL, read from the config by the worker.
+  const worker = await Deno.readTextFile(`${ROOT}lib/events/worker.ts`);
+  assert.match(worker, /const url = config\.events\.url;/);
+  assert.match(worker, /sendEvent\(url, config\.events\.secrets/);
+  const sender = await Deno.readTextFile(`${ROOT}lib/events/send.ts`);
+  assert.match(sender, /redirect: "manual"/);
 });
 
 Deno.test("[security] XSS: the only raw HTML written is the island props JSON", async () => {

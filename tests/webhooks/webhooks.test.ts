@@ -533,7 +533,8 @@ Deno.test("[webhooks] disconnected, legacy spellings and unknown statuses", asyn
       payload: accountUpdated(id, "some_new_status"),
     });
     assert.equal(future.status, 200);
-    assert.equal(future.json.outcome, "ignored");
+    // Nothing changes here; the event still goes on to the integrator.
+    assert.equal(future.json.outcome, "forwarded");
     assert.equal((await stored(t, id)).status, "reauth");
     assert.ok(t.logs.some((l) => l.includes('"webhook_unknown_status"')));
 
@@ -603,7 +604,7 @@ Deno.test("[webhooks] initial data sync and sync-all events set last synced, nev
   }
 });
 
-Deno.test("[webhooks] test and unknown event types are acknowledged and ignored", async () => {
+Deno.test("[webhooks] test and unknown event types are acknowledged; those about a known connection are forwarded", async () => {
   const t = await testPortal();
   try {
     const { connection } = await connected(t);
@@ -626,7 +627,10 @@ Deno.test("[webhooks] test and unknown event types are acknowledged and ignored"
     ) {
       const res = await deliver(t.fetch, { payload });
       assert.equal(res.status, 200, res.text);
-      assert.equal(res.json.outcome, "ignored");
+      assert.equal(
+        res.json.outcome,
+        "connection_id" in payload ? "forwarded" : "ignored",
+      );
     }
     assert.deepEqual(await stored(t, connection.connection_id), before);
   } finally {
