@@ -3,7 +3,7 @@
  *
  * A link carries the customer id, when it was issued and when it expires, signed with
  * the app secret. It needs no KV lookup to verify, and it can still be revoked: a
- * customer's `links_valid_after` turns away every link issued before it.
+ * customer's `links_valid_after` turns away every link issued at or before it.
  */
 import { fromBase64Url, type Signer, toBase64Url } from "./signing.ts";
 
@@ -69,11 +69,14 @@ export async function verifyLinkToken(
     return "invalid";
   }
   const { c, i, e } = data as Record<string, unknown>;
-  if (typeof c !== "string" || typeof i !== "number" || typeof e !== "number") {
+  if (
+    typeof c !== "string" || !Number.isSafeInteger(i) ||
+    !Number.isSafeInteger(e)
+  ) {
     return "invalid";
   }
-  if (now >= e) return "expired";
-  return { customerId: c, issuedAt: i, expiresAt: e };
+  if (now >= (e as number)) return "expired";
+  return { customerId: c, issuedAt: i as number, expiresAt: e as number };
 }
 
 /**
@@ -88,8 +91,17 @@ export async function createPortalLink(
   deps: { signer: Signer; now: () => number; config: { publicUrl: string } },
   customerId: string,
   expiresInS: number = DEFAULT_LINK_TTL_S,
+  options: {
+    /**
+     * The customer's revocation mark (`links_valid_after`): a link issued in the same
+     * millisecond would be dead, so a link minted right after a revocation is dated
+     * one millisecond past it.
+     */
+    validAfter?: string | null;
+  } = {},
 ): Promise<{ url: string; expires_at: string }> {
-  const issuedAt = deps.now();
+  const mark = options.validAfter ? Date.parse(options.validAfter) : NaN;
+  const issuedAt = Math.max(deps.now(), Number.isFinite(mark) ? mark + 1 : 0);
   const expiresAt = issuedAt + expiresInS * 1000;
   const token = await mintLinkToken(deps.signer, {
     customerId,

@@ -119,6 +119,7 @@ export function apiRoutes(): Hono<AppEnv> {
       c.var.deps,
       customer.id,
       body.expires_in ?? DEFAULT_LINK_TTL_S,
+      { validAfter: customer.links_valid_after },
     );
     // The URL is a credential: log only that it exists.
     c.var.deps.log("info", "portal_link_created", {
@@ -128,7 +129,8 @@ export function apiRoutes(): Hono<AppEnv> {
     return c.json(link, 201);
   });
 
-  // Revokes every link issued so far and ends the sessions they opened.
+  // Revokes every link issued so far (this millisecond included) and ends the sessions
+  // they opened, also those being opened right now (lib/db/portal_sessions.ts).
   app.delete("/customers/:customer_id/links", async (c) => {
     const id = customerIdParam(c);
     const customer = await revokePortalLinks(
