@@ -56,6 +56,7 @@ const CustomerBody = Customer.pick({ name: true })
 const LinkBody = z.object({
   expires_in: z.number().int().min(MIN_LINK_TTL_S).max(MAX_LINK_TTL_S)
     .optional(),
+  single_use: z.boolean().optional(),
 }).strict();
 
 /** `GET /api/customers/:id/connections`: page size and the previous page's cursor. */
@@ -119,12 +120,13 @@ export function apiRoutes(): Hono<AppEnv> {
       c.var.deps,
       customer.id,
       body.expires_in ?? DEFAULT_LINK_TTL_S,
-      { validAfter: customer.links_valid_after },
+      { validAfter: customer.links_valid_after, singleUse: body.single_use },
     );
     // The URL is a credential: log only that it exists.
     c.var.deps.log("info", "portal_link_created", {
       customer_id: customer.id,
       expires_at: link.expires_at,
+      single_use: link.single_use,
     });
     return c.json(link, 201);
   });

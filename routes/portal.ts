@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import {
   createPortalSession,
   judgeLink,
+  type LinkRefusal,
   readLinkTarget,
 } from "../lib/db/portal_sessions.ts";
 import { AppError } from "../lib/errors.ts";
@@ -41,9 +42,11 @@ export function portalRoutes(): Hono<AppEnv> {
     }
     if (link === "expired") throw linkExpired();
     const linkIssuedAt = new Date(link.issuedAt);
-    const target = await readLinkTarget(kv, link.customerId);
-    // Links issued at or before the customer's last revocation are dead.
-    if (judgeLink(target, linkIssuedAt)) throw linkExpired();
+    const target = await readLinkTarget(kv, link.customerId, link.id);
+    // Links issued at or before the customer's last revocation are dead, and a single-use
+    // link already redeemed is spent: refused before it counts against the customer.
+    const refusal = judgeLink(target, linkIssuedAt);
+    if (refusal) throw refused(refusal);
     // Rate limit: sessions minted per customer, however many addresses the link is on.
     await enforceRateLimits(c, "link", [["linkPerCustomer", link.customerId]]);
     // Checked against the customer entry judged above: a revocation committed meanwhile,
@@ -53,8 +56,11 @@ export function portalRoutes(): Hono<AppEnv> {
       now: new Date(now()),
       linkIssuedAt,
       target,
+      singleUse: link.id
+        ? { linkId: link.id, expiresAt: link.expiresAt }
+        : undefined,
     });
-    if (!session.ok) throw linkExpired();
+    if (!session.ok) throw refused(session.reason);
     setSessionCookie(c, session.token);
     c.header("Referrer-Policy", "no-referrer");
     return c.redirect("/connections", 303);
@@ -70,3 +76,13 @@ const linkExpired = () =>
     "This portal link has expired or was replaced by a newer one. Ask the team that sent it for a new link.",
     { title: "Link expired" },
   );
+
+function refused(reason: LinkRefusal): AppError {
+  if (reason !== "used") return linkExpired();
+  return new AppError(
+    410,
+    "link_used",
+    "This portal link could be opened once, and it has already been used. Ask the team that sent it for a new link.",
+    { title: "Link already used" },
+  );
+}

@@ -13,6 +13,7 @@
  * | `["connect_attempts", customer_id]` | `{slot, ...}` | the customer's current Finch customer-id slot |
  * | `["connect_attempt_log", customer_id, slot]` | what happened to the slot | debugging aid |
  * | `["portal_sessions", customer_id, sha256(token)]` | PortalSession | only a hash of the cookie value is stored; under the customer, so one read fetches a session and its customer |
+ * | `["portal_link_redemptions", link_id]` | `{customer_id, redeemed_at}`, with `expireIn` | a single-use portal link's redemption, written with its session |
  * | `["connect_states", sha256(state)]` | ConnectState or a tombstone | single-use callback state |
  * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
@@ -101,6 +102,15 @@ export const portalSessionKey = (
   customer_id: string,
   session_hash: string,
 ): Deno.KvKey => ["portal_sessions", customer_id, session_hash];
+
+/**
+ * The redemption mark of a single-use portal link, by the link's id.
+ * @example `portalLinkRedemptionKey("9fJ2kQ")`
+ */
+export const portalLinkRedemptionKey = (link_id: string): Deno.KvKey => [
+  "portal_link_redemptions",
+  link_id,
+];
 
 /** Callback state by hash of the state string. @example `connectStateKey(hash)` */
 export const connectStateKey = (state_hash: string): Deno.KvKey => [

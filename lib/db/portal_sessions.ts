@@ -13,7 +13,10 @@
  * same millisecond included) opens nothing, and the sessions it opened end with it,
  * however a redemption in flight interleaved with the revocation. Creating a session is
  * one atomic write checked against the customer entry the decision read, so a
- * revocation committed in between (by any process) sends the decision round again.
+ * revocation committed in between (by any process) sends the decision round again. A
+ * single-use link's redemption is marked in that same write
+ * (`["portal_link_redemptions", link_id]`, checked absent), so of redemptions racing on
+ * any number of processes exactly one opens a session.
  *
  * Each session also holds a random form token (`csrf`): pages put it in their forms and
  * posts must bring it back, compared in constant time. Kept with the session, it costs a
@@ -22,7 +25,11 @@
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
-import { customerKey, portalSessionKey } from "./keys.ts";
+import {
+  customerKey,
+  portalLinkRedemptionKey,
+  portalSessionKey,
+} from "./keys.ts";
 import { commitOrThrow, decideLoop, retryTransient } from "./retry.ts";
 import { type Customer, CustomerId, iso, parse } from "./schemas.ts";
 import { randomToken, sha256 } from "./secrets.ts";
@@ -65,33 +72,52 @@ function parseToken(
 }
 
 /** Why a portal link may not open a session. */
-export type LinkRefusal = "unknown_customer" | "revoked";
+export type LinkRefusal = "unknown_customer" | "revoked" | "used";
+
+/** A single-use link's redemption mark. */
+export interface LinkRedemption {
+  customer_id: string;
+  redeemed_at: string;
+}
 
 /** What a redemption is decided on, read in one round trip. */
 export interface LinkTarget {
   customer: Deno.KvEntryMaybe<Customer>;
+  /** A single-use link's redemption mark (absent for other links). */
+  redemption?: Deno.KvEntryMaybe<LinkRedemption>;
 }
 
 /**
- * Reads what deciding a link's redemption needs: the customer (with its revocation
- * mark). Pass the result to {@linkcode judgeLink}, then to {@linkcode createPortalSession}
- * so that its write is checked against exactly what was judged.
+ * Reads what deciding a link's redemption needs, in one round trip: the customer (with
+ * its revocation mark) and, for a single-use link (`link_id`), its redemption mark. Pass
+ * the result to {@linkcode judgeLink}, then to {@linkcode createPortalSession} so that
+ * its write is checked against exactly what was judged.
  *
  * @example
  * ```ts
- * const target = await readLinkTarget(kv, "acme");
+ * const target = await readLinkTarget(kv, "acme", link.id);
  * ```
  */
 export async function readLinkTarget(
   kv: Deno.Kv,
   customer_id: string,
+  link_id?: string,
 ): Promise<LinkTarget> {
   const key = customerKey(customer_id);
   // An id no customer can have names nothing: no need to ask the store.
-  const customer = CustomerId.safeParse(customer_id).success
-    ? await retryTransient(() => kv.get<Customer>(key))
-    : { key, value: null, versionstamp: null };
-  return { customer };
+  if (!CustomerId.safeParse(customer_id).success) {
+    return { customer: { key, value: null, versionstamp: null } };
+  }
+  if (link_id === undefined) {
+    return { customer: await retryTransient(() => kv.get<Customer>(key)) };
+  }
+  const [customer, redemption] = await retryTransient(() =>
+    kv.getMany<[Customer, LinkRedemption]>([
+      key,
+      portalLinkRedemptionKey(link_id),
+    ])
+  );
+  return { customer, redemption };
 }
 
 /**
@@ -111,6 +137,7 @@ export function judgeLink(
   const customer = target.customer.value;
   if (!customer) return "unknown_customer";
   if (revokedBy(customer, iso(linkIssuedAt))) return "revoked";
+  if (target.redemption?.value) return "used";
   return null;
 }
 
@@ -149,6 +176,8 @@ export async function createPortalSession(
     now?: Date;
     linkIssuedAt?: Date;
     target?: LinkTarget;
+    /** A single-use link: its id, and when it expires (ms), to keep its mark until. */
+    singleUse?: { linkId: string; expiresAt: number };
   },
 ): Promise<CreatedSession> {
   const id = parse(CustomerId, customer_id, "customer id");
@@ -170,21 +199,36 @@ export async function createPortalSession(
     csrf: randomToken(),
   };
   const key = portalSessionKey(id, session_hash);
+  const single = options.singleUse;
   return await decideLoop<CreatedSession>(
     `create portal session for ${id}`,
     async (round) => {
       const target = round === 0 && options.target
         ? options.target
-        : await readLinkTarget(kv, id);
+        : await readLinkTarget(kv, id, single?.linkId);
       const refusal = judgeLink(target, linkIssuedAt);
       if (refusal) return { done: { ok: false, reason: refusal } };
+      // The absence check makes a (practically impossible) hash collision loud.
+      const op = kv.atomic()
+        .check(target.customer)
+        .check({ key, versionstamp: null })
+        .set(key, session, { expireIn: options.ttlMs });
+      if (single) {
+        const mark = portalLinkRedemptionKey(single.linkId);
+        op.check({ key: mark, versionstamp: null }).set(
+          mark,
+          {
+            customer_id: id,
+            redeemed_at: session.created_at,
+          } satisfies LinkRedemption,
+          {
+            // Kept as long as the link could be redeemed, and a minute for clock skew.
+            expireIn: Math.max(0, single.expiresAt - now.getTime()) + 60_000,
+          },
+        );
+      }
       return {
-        // The absence check makes a (practically impossible) hash collision loud.
-        commit: () =>
-          kv.atomic()
-            .check(target.customer)
-            .check({ key, versionstamp: null })
-            .set(key, session, { expireIn: options.ttlMs }),
+        commit: () => op,
         result: {
           ok: true,
           token,

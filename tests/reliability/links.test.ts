@@ -5,6 +5,7 @@
  *
  * - Revocation holds: links issued before a revocation open no session that outlives it,
  *   however the redemptions in flight interleave with it on either process.
+ * - A single-use link opens one session, however many redemptions race for it.
  */
 import assert from "node:assert/strict";
 import {
@@ -135,6 +136,43 @@ Deno.test("[reliability] revocation during redemptions on two processes: no sess
     const { status, cookie } = await redeem(cluster, 0, url);
     assert.equal(status, 303);
     assert.deepEqual(await stillOpen(cluster, cookie!), [0, 1]);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Deno.test("[reliability] a single-use link redeemed at once on two processes opens exactly one session", async () => {
+  const cluster = await startCluster(2, RATE_LIMITS_OFF);
+  try {
+    const [A, B] = cluster.portals;
+    const put = await api(cluster, A, "PUT", "/api/customers/acme", {
+      name: "Acme Inc.",
+    });
+    assert.ok(put.status < 300, put.text);
+    for (let round = 0; round < scaled(3); round++) {
+      const minted = await api(
+        cluster,
+        round % 2 ? A : B,
+        "POST",
+        "/api/customers/acme/links",
+        { single_use: true },
+      );
+      assert.equal(minted.status, 201, minted.text);
+      const url = (minted.json as { url: string }).url;
+      const shots = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => redeem(cluster, i % 2, url)),
+      );
+      const statuses = shots.map((s) => s.status).sort();
+      assert.deepEqual(
+        statuses,
+        [303, ...Array(19).fill(410)],
+        `${statuses}\n${serverErrors(cluster)}`,
+      );
+      const [winner] = shots.filter((s) => s.cookie);
+      assert.deepEqual(await stillOpen(cluster, winner.cookie!), [0, 1]);
+      // Later, on either process, still used.
+      assert.equal((await redeem(cluster, round % 2, url)).status, 410);
+    }
   } finally {
     await cluster.stop();
   }
