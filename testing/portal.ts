@@ -1,6 +1,7 @@
 /**
  * Test harness: the real portal, built by the same `bootPortal` as main.ts, in demo mode
- * on a `:memory:` KV, with the simulator in-process. Requests go through the app's own
+ * (unless a test passes `demo: false` with production settings) on a `:memory:` KV, with
+ * the simulator in-process. Requests go through the app's own
  * handler (no network), and every log line is kept so tests can scan it for secrets.
  */
 import { type BootOptions, bootPortal, type Portal } from "../boot.ts";
@@ -46,6 +47,7 @@ export async function testPortal(
   const portal = await bootPortal({
     // Built in memory once per process: a prebuilt bundle could be stale.
     islands: "build",
+    demo: true,
     ...options,
     env: {
       PUBLIC_URL: base,

@@ -1,5 +1,5 @@
 /**
- * Cold start: from spawning `deno run -A main.ts` (demo mode, a fresh KV file in a temp
+ * Cold start: from spawning `deno run -A main.ts --demo` (a fresh KV file in a temp
  * folder, a free PORT) to its first 200 on `/healthz`, against the same for a bare
  * `Deno.serve` hello world. One discarded run of each first, so both are measured with
  * Deno's module cache and the OS file cache warm: the figure is the process's own start,
@@ -22,13 +22,17 @@ import { fmt, ms, type SectionResult } from "../lib/report.ts";
 
 const CMD = "BENCH_ONLY=cold deno task bench";
 
-/** One cold start of `script`, in ms to the first 200 on `path`. */
-async function startOnce(script: string, path: string): Promise<number> {
+/** One cold start of `script` (with `args`), in ms to the first 200 on `path`. */
+async function startOnce(
+  script: string,
+  path: string,
+  args: string[] = [],
+): Promise<number> {
   const dir = await tempDir("cold");
   const port = freePort();
   const since = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script],
+    args: ["run", "-A", script, ...args],
     cwd: ROOT_DIR,
     clearEnv: true,
     env: {
@@ -66,18 +70,18 @@ export async function coldStart(
 ): Promise<SectionResult> {
   const portal: number[] = [];
   const bare: number[] = [];
-  await startOnce("main.ts", "/healthz");
+  await startOnce("main.ts", "/healthz", ["--demo"]);
   await startOnce("bench/servers/hello.ts", "/");
   // Alternated, so that load from elsewhere on the machine hits both alike.
   for (let i = 0; i < config.coldRuns; i++) {
-    portal.push(await startOnce("main.ts", "/healthz"));
+    portal.push(await startOnce("main.ts", "/healthz", ["--demo"]));
     bare.push(await startOnce("bench/servers/hello.ts", "/"));
   }
   const p = median(portal), b = median(bare);
   return {
     rows: [{
       figure:
-        "Cold start: `deno run -A main.ts` to the first 200 on /healthz (median)",
+        "Cold start: `deno run -A main.ts --demo` to the first 200 on /healthz (median)",
       value: ms(p),
       baseline: `${ms(b)} bare Deno.serve`,
       ratio: p / b,

@@ -12,6 +12,8 @@ import { bootPortal } from "../../boot.ts";
 
 const portal = await bootPortal({
   env: Deno.env.toObject(),
+  // The benchmarks run against the built-in simulator.
+  demo: true,
   log: (level, event, fields = {}) =>
     console.error(JSON.stringify({ level, event, ...fields })),
 });
