@@ -61,6 +61,13 @@ const EnvSchema = z.object({
       "each key must be 16 or more characters",
     ).optional(),
   ),
+  // When set, the only key that reads access tokens (routes/api_tokens.ts).
+  TOKEN_API_KEY: optional.pipe(
+    z.string().refine(
+      (v) => secretList(v).every((k) => k.length >= 16),
+      "each key must be 16 or more characters",
+    ).optional(),
+  ),
   APP_SECRET: optional.pipe(
     z.string().refine(
       (v) => secretList(v).every((k) => k.length >= 32),
@@ -72,7 +79,7 @@ const EnvSchema = z.object({
 
 /**
  * The values of a secret that may list several during a rotation (`ADMIN_API_KEY`,
- * `APP_SECRET`): comma-separated, the current one first. Never empty.
+ * `TOKEN_API_KEY`, `APP_SECRET`): comma-separated, the current one first. Never empty.
  *
  * @example
  * ```ts
@@ -112,6 +119,11 @@ export interface Config {
   readonly adminApiKey: string | undefined;
   readonly appSecret: string | undefined;
   readonly tokenKeys: string | undefined;
+  /**
+   * When set, the only key(s) `GET /api/connections/:id/token` accepts; the admin key
+   * keeps every other route. Several during a rotation, like `adminApiKey`.
+   */
+  readonly tokenApiKey: string | undefined;
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -177,6 +189,14 @@ export function loadConfig(
       }
     }
   }
+  if (e.TOKEN_API_KEY && e.ADMIN_API_KEY) {
+    const admin = new Set(secretList(e.ADMIN_API_KEY));
+    if (secretList(e.TOKEN_API_KEY).some((k) => admin.has(k))) {
+      throw new ConfigError(
+        "TOKEN_API_KEY is invalid: it must differ from every ADMIN_API_KEY",
+      );
+    }
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
     /\/+$/,
     "",
@@ -204,5 +224,6 @@ export function loadConfig(
     adminApiKey: e.ADMIN_API_KEY,
     appSecret: e.APP_SECRET,
     tokenKeys: e.TOKEN_KEYS,
+    tokenApiKey: e.TOKEN_API_KEY,
   });
 }

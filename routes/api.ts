@@ -2,24 +2,23 @@
  * The integrator API: what the integrator's backend calls, server to server, with
  * `Authorization: Bearer $ADMIN_API_KEY`. Create customers, mint (and revoke) portal
  * links, list a customer's connections, read one connection, fetch its access token for
- * the integrator's own sync jobs, and disconnect it.
+ * the integrator's own sync jobs (routes/api_tokens.ts: `TOKEN_API_KEY`, rate limit and
+ * audit log), and disconnect it.
  *
- * The key is checked before anything else, so a caller without it learns nothing, not
- * even whether a route or record exists. Bodies are JSON, read once, bounded, and
+ * The key is checked before anything else (lib/http/api_keys.ts), so a caller without
+ * it learns nothing, not even whether a route or record exists. Bodies are JSON, read once, bounded, and
  * validated with the data layer's own schemas; every failure is a typed error that
  * app.tsx's `onError` turns into `{error: {code, message}}`. Connections are shown as
  * `connectionView` shows them to employers: never with a token, except on `/token`,
  * the one route through which an access token leaves the server. Nothing here logs a
  * token, a portal link or the API key.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import {
   type ConnectionEntry,
   findConnectionEntry,
   listConnections,
-  readToken,
 } from "../lib/db/connections.ts";
 import { NotFound } from "../lib/db/errors.ts";
 import {
@@ -28,10 +27,10 @@ import {
   upsertCustomer,
 } from "../lib/db/customers.ts";
 import { Customer, CustomerId, FinchId, parse } from "../lib/db/schemas.ts";
-import { secretList } from "../lib/config.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import { connectionNotFound } from "../lib/flows/errors.ts";
+import { requireAdminKey } from "../lib/http/api_keys.ts";
 import { limitBody, readJson } from "../lib/http/body.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import {
@@ -40,6 +39,7 @@ import {
   MAX_LINK_TTL_S,
 } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
+import { auditRoutes, tokenReadRoutes } from "./api_tokens.ts";
 
 /** Bodies here are a name, an email or a number: anything larger is a mistake. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -91,7 +91,12 @@ function customerView(c: Customer): CustomerView {
 /** The integrator API, mounted at `/api`. */
 export function apiRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(noStore, requireApiKey());
+  app.use(noStore);
+  // The token read checks keys of its own (TOKEN_API_KEY): mounted before the admin key
+  // check below, which its requests never reach, since its handler answers first.
+  app.route("/", tokenReadRoutes());
+  app.use(requireAdminKey());
+  app.route("/", auditRoutes());
   const limit = limitBody(
     MAX_BODY_BYTES,
     `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
@@ -166,23 +171,6 @@ export function apiRoutes(): Hono<AppEnv> {
     );
   });
 
-  // One KV round trip: the owner index and the sealed token, read together.
-  app.get("/connections/:connection_id/token", async (c) => {
-    const id = FinchId.safeParse(c.req.param("connection_id"));
-    const { kv, sealer, log } = c.var.deps;
-    const found = id.success ? await readToken(kv, sealer, id.data) : null;
-    // No token beside an owner is half of a concurrent delete: it is going away.
-    if (!id.success || !found) throw connectionNotFound();
-    log("info", "access_token_read", {
-      customer_id: found.customer_id,
-      connection_id: id.data,
-    });
-    return c.json({
-      connection_id: id.data,
-      access_token: found.access_token,
-    });
-  });
-
   app.delete("/connections/:connection_id", async (c) => {
     const receipt = await disconnectConnection(
       c.var.deps,
@@ -207,43 +195,6 @@ const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
   await next();
   c.header("Cache-Control", "no-store");
 };
-
-/**
- * Requires `Authorization: Bearer $ADMIN_API_KEY`. Both sides are hashed before the
- * constant-time compare, so neither the key nor its length leaks through timing.
- * During a rotation `ADMIN_API_KEY` lists the new key and the old one (`new,old`): each
- * is compared, all of them every time, so timing does not tell which one matched.
- */
-function requireApiKey(): MiddlewareHandler<AppEnv> {
-  return async function requireApiKey(c, next) {
-    const header = c.req.header("authorization") ?? "";
-    const supplied = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-    const { config, log } = c.var.deps;
-    let accepted = false;
-    for (const key of secretList(config.adminApiKey)) {
-      if (supplied && sameSecret(supplied, key)) accepted = true;
-    }
-    if (!accepted) {
-      log("warn", "api_unauthorized", {
-        method: c.req.method,
-        path: c.req.path,
-        reason: supplied ? "wrong_key" : header ? "malformed" : "missing",
-      });
-      throw new AppError(
-        401,
-        "unauthorized",
-        "Send the integrator API key as `Authorization: Bearer <ADMIN_API_KEY>`.",
-        { headers: { "WWW-Authenticate": 'Bearer realm="integrator-api"' } },
-      );
-    }
-    await next();
-  };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 function customerIdParam(c: Context<AppEnv>): string {
   const id = CustomerId.safeParse(c.req.param("customer_id"));

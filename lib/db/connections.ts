@@ -454,12 +454,13 @@ export async function getAccessToken(
 
 /**
  * The owner of a connection and its opened access token, read together (one round
- * trip), or null when the connection or its token is not stored. For the integrator's
- * token route, which needs nothing else.
+ * trip), or null when the connection or its token is not stored, with any `alsoRead`
+ * keys the caller needs (the token route's rate counter), which come back in `also`.
+ * For the integrator's token route, which needs nothing else.
  *
  * @example
  * ```ts
- * const found = await readToken(kv, sealer, "conn_1");
+ * const { found } = await readToken(kv, sealer, "conn_1");
  * if (found) respond(found.access_token);
  * ```
  */
@@ -467,18 +468,32 @@ export async function readToken(
   kv: Deno.Kv,
   sealer: Sealer,
   connection_id: string,
-): Promise<{ customer_id: string; access_token: string } | null> {
-  if (!FinchId.safeParse(connection_id).success) return null;
-  const [owner, token] = await retryTransient(() =>
-    kv.getMany<[ConnectionOwner, string]>([
-      connectionOwnerKey(connection_id),
-      connectionTokenKey(connection_id),
+  options: { alsoRead?: Deno.KvKey[] } = {},
+): Promise<{
+  found: { customer_id: string; access_token: string } | null;
+  also: Deno.KvEntryMaybe<unknown>[];
+}> {
+  const id = parse(FinchId, connection_id, "connection id");
+  const [owner, token, ...also] = await retryTransient(() =>
+    kv.getMany([
+      connectionOwnerKey(id),
+      connectionTokenKey(id),
+      ...(options.alsoRead ?? []),
     ])
-  );
-  if (!owner.value || !token.value) return null;
+  ) as [
+    Deno.KvEntryMaybe<ConnectionOwner>,
+    Deno.KvEntryMaybe<string>,
+    ...Deno.KvEntryMaybe<unknown>[],
+  ];
+  if (!owner.value || typeof token.value !== "string") {
+    return { found: null, also };
+  }
   return {
-    customer_id: owner.value.customer_id,
-    access_token: await sealer.open(token.value, tokenAad(connection_id)),
+    found: {
+      customer_id: owner.value.customer_id,
+      access_token: await sealer.open(token.value, tokenAad(id)),
+    },
+    also,
   };
 }
 

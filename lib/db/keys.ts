@@ -19,6 +19,8 @@
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
  * | `["rate_limits", rule, subject, window_start_ms]` | count, with `expireIn` | a rate limit's fixed-window counter (lib/http/rate_limit.ts) |
  * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/refresh.ts) |
+ * | `["token_reads", id]` | AuditEntry, with `expireIn` | the audit log of access token reads, oldest first (ids are ULIDs) |
+ * | `["token_reads_by_connection", connection_id, id]` | AuditEntry, with `expireIn` | the same entries per connection, for `?connection_id=` |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -145,3 +147,26 @@ export const statusRefreshLeaseKey = (connection_id: string): Deno.KvKey => [
   "status_refresh_leases",
   connection_id,
 ];
+
+/** Prefix of the token-read audit log. @example `tokenReadsPrefix()` */
+export const tokenReadsPrefix = (): Deno.KvKey => ["token_reads"];
+
+/** One audit entry of a token read, by its ULID. @example `tokenReadKey(id)` */
+export const tokenReadKey = (id: string): Deno.KvKey => ["token_reads", id];
+
+/**
+ * Prefix of one connection's token-read audit entries.
+ * @example `tokenReadsByConnectionPrefix("conn_1")`
+ */
+export const tokenReadsByConnectionPrefix = (
+  connection_id: string,
+): Deno.KvKey => ["token_reads_by_connection", connection_id];
+
+/**
+ * One connection's copy of a token-read audit entry.
+ * @example `tokenReadByConnectionKey("conn_1", id)`
+ */
+export const tokenReadByConnectionKey = (
+  connection_id: string,
+  id: string,
+): Deno.KvKey => ["token_reads_by_connection", connection_id, id];
