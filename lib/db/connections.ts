@@ -453,51 +453,6 @@ export async function getAccessToken(
 }
 
 /**
- * The owner of a connection and its opened access token, read together (one round
- * trip), or null when the connection or its token is not stored, with any `alsoRead`
- * keys the caller needs (the token route's rate counter), which come back in `also`.
- * For the integrator's token route, which needs nothing else.
- *
- * @example
- * ```ts
- * const { found } = await readToken(kv, sealer, "conn_1");
- * if (found) respond(found.access_token);
- * ```
- */
-export async function readToken(
-  kv: Deno.Kv,
-  sealer: Sealer,
-  connection_id: string,
-  options: { alsoRead?: Deno.KvKey[] } = {},
-): Promise<{
-  found: { customer_id: string; access_token: string } | null;
-  also: Deno.KvEntryMaybe<unknown>[];
-}> {
-  const id = parse(FinchId, connection_id, "connection id");
-  const [owner, token, ...also] = await retryTransient(() =>
-    kv.getMany([
-      connectionOwnerKey(id),
-      connectionTokenKey(id),
-      ...(options.alsoRead ?? []),
-    ])
-  ) as [
-    Deno.KvEntryMaybe<ConnectionOwner>,
-    Deno.KvEntryMaybe<string>,
-    ...Deno.KvEntryMaybe<unknown>[],
-  ];
-  if (!owner.value || typeof token.value !== "string") {
-    return { found: null, also };
-  }
-  return {
-    found: {
-      customer_id: owner.value.customer_id,
-      access_token: await sealer.open(token.value, tokenAad(id)),
-    },
-    also,
-  };
-}
-
-/**
  * Deletes a connection: record, owner index, company index and sealed token
  * in one atomic op. Returns the deleted record; {@linkcode NotFound} when the
  * customer has no such connection. Call Finch's `/disconnect` first, with

@@ -1,6 +1,7 @@
 /**
- * The audit log of access token reads: who read which connection's token, when, and
- * what they got (`GET /api/audit` lists it; lib/flows/token_read.ts writes it).
+ * The integrator's access token reads: the read itself, and their audit log, who read
+ * which connection's token, when, and what they got (`GET /api/audit` lists it;
+ * lib/flows/token_read.ts writes it).
  *
  * Each entry is written in the same atomic write as the read's rate-limit count, so a
  * token read costs two KV round trips in all: the owner, the sealed token and the
@@ -11,14 +12,19 @@
  *
  * @module
  */
+import type { Sealer } from "../sealing.ts";
+import { type ConnectionOwner, tokenAad } from "./connection_records.ts";
 import { InvalidInput } from "./errors.ts";
 import {
+  connectionOwnerKey,
+  connectionTokenKey,
   tokenReadByConnectionKey,
   tokenReadKey,
   tokenReadsByConnectionPrefix,
   tokenReadsPrefix,
 } from "./keys.ts";
 import { retryTransient } from "./retry.ts";
+import { FinchId, parse } from "./schemas.ts";
 
 /** How long an audit entry is kept: 90 days. */
 export const AUDIT_TTL_MS = 90 * 24 * 3600_000;
@@ -67,6 +73,51 @@ export function addAuditEntry(
     .set(tokenReadByConnectionKey(entry.connection_id, entry.id), entry, {
       expireIn: AUDIT_TTL_MS,
     });
+}
+
+/**
+ * The owner of a connection and its opened access token, read together (one round
+ * trip), or null when the connection or its token is not stored, with any `alsoRead`
+ * keys the caller needs (the token route's rate counter), which come back in `also`.
+ * For the integrator's token route, which needs nothing else.
+ *
+ * @example
+ * ```ts
+ * const { found } = await readToken(kv, sealer, "conn_1");
+ * if (found) respond(found.access_token);
+ * ```
+ */
+export async function readToken(
+  kv: Deno.Kv,
+  sealer: Sealer,
+  connection_id: string,
+  options: { alsoRead?: Deno.KvKey[] } = {},
+): Promise<{
+  found: { customer_id: string; access_token: string } | null;
+  also: Deno.KvEntryMaybe<unknown>[];
+}> {
+  const id = parse(FinchId, connection_id, "connection id");
+  const [owner, token, ...also] = await retryTransient(() =>
+    kv.getMany([
+      connectionOwnerKey(id),
+      connectionTokenKey(id),
+      ...(options.alsoRead ?? []),
+    ])
+  ) as [
+    Deno.KvEntryMaybe<ConnectionOwner>,
+    Deno.KvEntryMaybe<string>,
+    ...Deno.KvEntryMaybe<unknown>[],
+  ];
+  if (!owner.value || typeof token.value !== "string") {
+    return { found: null, also };
+  }
+  return {
+    found: {
+      customer_id: owner.value.customer_id,
+      access_token: await sealer.open(token.value, tokenAad(id)),
+    },
+    also,
+  };
 }
 
 /** One page of the audit log. */

@@ -14,12 +14,12 @@
  * @module
  */
 import { monotonicFactory } from "ulid";
-import { readToken } from "../db/connections.ts";
 import { StoreBusy, WriteConflict } from "../db/errors.ts";
 import { decideLoop, retryTransient } from "../db/retry.ts";
 import {
   addAuditEntry,
   type AuditEntry,
+  readToken,
   type TokenReadOutcome,
 } from "../db/token_reads.ts";
 import type { ApiKeyId } from "../http/api_keys.ts";
