@@ -37,6 +37,11 @@ export interface Portal {
 
 export interface BootOptions {
   env: Record<string, string | undefined>;
+  /**
+   * Demo mode: the built-in simulator stands in for Finch. Only ever asked for (main.ts
+   * `--demo`, tests); never inferred from missing credentials (lib/config.ts).
+   */
+  demo?: boolean;
   /** A KV handle to use instead of opening `KV_PATH` (tests pass `:memory:` ones). */
   kv?: Deno.Kv;
   log?: Logger;
@@ -60,12 +65,12 @@ export interface BootOptions {
  *
  * @example
  * ```ts
- * const portal = await bootPortal({ env: Deno.env.toObject() });
+ * const portal = await bootPortal({ env: Deno.env.toObject(), demo: false });
  * Deno.serve({ port: portal.config.port }, portal.fetch);
  * ```
  */
 export async function bootPortal(options: BootOptions): Promise<Portal> {
-  const parsed = loadConfig(options.env);
+  const parsed = loadConfig(options.env, { demo: options.demo });
   const kv = options.kv ?? await openKv(parsed.kvPath).catch((err) => {
     // A KV Connect URL that refuses us, a file we may not write: one line, no trace.
     throw new ConfigError(

@@ -1,7 +1,10 @@
 /**
  * Production entry: wires config, KV and the app, and serves it.
  *
- * `deno task start`. With no Finch credentials it starts in demo mode and prints a
+ * `deno task serve` (and Deno Deploy, which runs this file as is) starts production
+ * mode, which needs the Finch credentials and every secret: without them it refuses to
+ * start, with one line naming the variable. Demo mode is only ever asked for:
+ * `main.ts --demo`, which is what `deno task start` (the quick start) runs; it prints a
  * ready portal link for a demo employer.
  */
 import { bootPortal } from "./boot.ts";
@@ -17,11 +20,24 @@ const DEMO_CUSTOMER = {
   email: "hr@acme.example",
 };
 
+/** The arguments main.ts takes: `--demo`, and nothing else. */
+function parseArgs(args: string[]): { demo: boolean } {
+  const unknown = args.find((a) => a !== "--demo");
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `unknown argument ${JSON.stringify(unknown.slice(0, 40))}: ` +
+        "main.ts takes only --demo",
+    );
+  }
+  return { demo: args.includes("--demo") };
+}
+
 async function main() {
   let portal;
   try {
     portal = await bootPortal({
       env: Deno.env.toObject(),
+      demo: parseArgs(Deno.args).demo,
       // Under `deno task dev` a prebuilt bundle would be stale.
       islands: Deno.env.get("PORTAL_DEV") === "1" ? "build" : undefined,
     });

@@ -2,11 +2,15 @@
  * Configuration: every environment variable of the portal, parsed once with Zod into
  * one typed, frozen object.
  *
- * Two modes follow from the Finch credentials. With `FINCH_CLIENT_ID` and
- * `FINCH_CLIENT_SECRET` set the portal runs in production mode and every secret must be
- * given. Without them it runs in demo mode: the built-in Finch simulator is mounted at
- * `/sim`, and the secrets that are missing are generated once and kept in KV (see
- * demo.ts) so that portal links and sealed tokens survive a restart.
+ * Two modes, and demo mode is only ever asked for (`main.ts --demo`, which
+ * `deno task start` passes; `demo: true` in code): a deploy that forgets its Finch
+ * credentials must not come up with the simulator's unauthenticated test controls on
+ * its own origin. Production mode needs `FINCH_CLIENT_ID`, `FINCH_CLIENT_SECRET` and
+ * every secret. Demo mode mounts the built-in Finch simulator at `/sim` and generates
+ * the secrets that are missing once, keeping them in KV (see demo.ts) so that portal
+ * links and sealed tokens survive a restart. Asking for demo mode with Finch
+ * credentials set is refused: which of the two was meant is unclear, and guessing
+ * either way is worse than one line that says so.
  */
 import { z } from "zod";
 
@@ -55,6 +59,13 @@ const EnvSchema = z.object({
   FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
   // Both may list several values, comma-separated, during a rotation (SECURITY.md).
   ADMIN_API_KEY: optional.pipe(
+    z.string().refine(
+      (v) => secretList(v).every((k) => k.length >= 16),
+      "each key must be 16 or more characters",
+    ).optional(),
+  ),
+  // When set, the only key that reads access tokens (routes/api_tokens.ts).
+  TOKEN_API_KEY: optional.pipe(
     z.string().refine(
       (v) => secretList(v).every((k) => k.length >= 16),
       "each key must be 16 or more characters",
@@ -110,7 +121,7 @@ export function isEventsSecret(value: string): boolean {
 
 /**
  * The values of a secret that may list several during a rotation (`ADMIN_API_KEY`,
- * `APP_SECRET`): comma-separated, the current one first. Never empty.
+ * `TOKEN_API_KEY`, `APP_SECRET`): comma-separated, the current one first. Never empty.
  *
  * @example
  * ```ts
@@ -124,7 +135,7 @@ export function secretList(value: string): string[] {
 
 /** The portal's settings, as the rest of the code sees them. */
 export interface Config {
-  /** Demo mode: no Finch credentials, the simulator stands in for Finch. */
+  /** Demo mode, asked for explicitly: the simulator stands in for Finch. */
   readonly demo: boolean;
   readonly port: number;
   /** External base URL without a trailing slash. */
@@ -159,6 +170,11 @@ export interface Config {
     /** Seconds before each retry (`EVENTS_RETRY_SCHEDULE`). */
     readonly retrySchedule: readonly number[];
   };
+  /**
+   * When set, the only key(s) `GET /api/connections/:id/token` accepts; the admin key
+   * keeps every other route. Several during a rotation, like `adminApiKey`.
+   */
+  readonly tokenApiKey: string | undefined;
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -173,15 +189,19 @@ export type ResolvedConfig = Config & {
 };
 
 /**
- * Parses the environment. Throws a `ConfigError` whose message names the variable at
- * fault and never echoes a secret's value.
+ * Parses the environment, for demo mode when `options.demo` asks for it (nothing in the
+ * environment does). Throws a `ConfigError` whose message names the variable at fault
+ * and never echoes a secret's value.
  *
  * @example
  * ```ts
- * const config = loadConfig(Deno.env.toObject());
+ * const config = loadConfig(Deno.env.toObject(), { demo: Deno.args.includes("--demo") });
  * ```
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  options: { demo?: boolean } = {},
+): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -191,15 +211,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const hasId = Boolean(e.FINCH_CLIENT_ID),
     hasSecret = Boolean(e.FINCH_CLIENT_SECRET);
-  if (hasId !== hasSecret) {
+  const demo = options.demo === true;
+  if (demo && (hasId || hasSecret)) {
+    throw new ConfigError(
+      `${
+        hasId ? "FINCH_CLIENT_ID" : "FINCH_CLIENT_SECRET"
+      } is set, but demo mode (--demo) was asked for: demo mode never uses Finch ` +
+        "credentials. Unset them for a demo, or start without --demo",
+    );
+  }
+  if (!demo && !hasId && !hasSecret) {
+    throw new ConfigError(
+      "FINCH_CLIENT_ID is required: set FINCH_CLIENT_ID and FINCH_CLIENT_SECRET, " +
+        "or ask for demo mode with --demo (deno task start)",
+    );
+  }
+  if (!demo && hasId !== hasSecret) {
     throw new ConfigError(
       `${
         hasId ? "FINCH_CLIENT_SECRET" : "FINCH_CLIENT_ID"
-      } is missing: set both Finch ` +
-        "credentials, or neither for demo mode",
+      } is missing: set both Finch credentials`,
     );
   }
-  const demo = !hasId;
   if (!demo) {
     for (const name of ["ADMIN_API_KEY", "APP_SECRET", "TOKEN_KEYS"] as const) {
       if (!e[name]) {
@@ -210,6 +243,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (e.EVENTS_WEBHOOK_URL && !e.EVENTS_WEBHOOK_SECRET) {
       throw new ConfigError(
         "EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set",
+      );
+    }
+  }
+  if (e.TOKEN_API_KEY && e.ADMIN_API_KEY) {
+    const admin = new Set(secretList(e.ADMIN_API_KEY));
+    if (secretList(e.TOKEN_API_KEY).some((k) => admin.has(k))) {
+      throw new ConfigError(
+        "TOKEN_API_KEY is invalid: it must differ from every ADMIN_API_KEY",
       );
     }
   }
@@ -247,5 +288,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ),
       retrySchedule: Object.freeze(e.EVENTS_RETRY_SCHEDULE),
     }),
+    tokenApiKey: e.TOKEN_API_KEY,
   });
 }

@@ -3,12 +3,13 @@
  *
  * A link carries the customer id, when it was issued and when it expires, signed with
  * the app secret. It needs no KV lookup to verify, and it can still be revoked: a
- * customer's `links_valid_after` turns away every link issued before it.
+ * customer's `links_valid_after` turns away every link issued at or before it. A
+ * single-use link also carries an id, under which its redemption is marked.
  */
 import { fromBase64Url, type Signer, toBase64Url } from "./signing.ts";
 
-/** Seven days, the default lifetime of a portal link. */
-export const DEFAULT_LINK_TTL_S = 7 * 24 * 3600;
+/** 72 hours, the default lifetime of a portal link: long enough to reach an inbox. */
+export const DEFAULT_LINK_TTL_S = 72 * 3600;
 /** Thirty days, the longest a portal link may live. */
 export const MAX_LINK_TTL_S = 30 * 24 * 3600;
 
@@ -17,7 +18,15 @@ export interface PortalLink {
   customerId: string;
   issuedAt: number;
   expiresAt: number;
+  /**
+   * A single-use link's id (a random nonce): its redemption is marked under it, in the
+   * same atomic write as the session, so only the first one opens the portal.
+   */
+  id?: string;
 }
+
+/** The alphabet and length of a link id. */
+const LINK_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Why a link was turned away. */
 export type LinkProblem = "invalid" | "expired";
@@ -43,6 +52,7 @@ export async function mintLinkToken(
         c: link.customerId,
         i: link.issuedAt,
         e: link.expiresAt,
+        ...(link.id ? { u: link.id } : {}),
       }),
     ),
   );
@@ -68,12 +78,21 @@ export async function verifyLinkToken(
   } catch {
     return "invalid";
   }
-  const { c, i, e } = data as Record<string, unknown>;
-  if (typeof c !== "string" || typeof i !== "number" || typeof e !== "number") {
+  const { c, i, e, u } = data as Record<string, unknown>;
+  if (
+    typeof c !== "string" || !Number.isSafeInteger(i) ||
+    !Number.isSafeInteger(e) ||
+    (u !== undefined && (typeof u !== "string" || !LINK_ID.test(u)))
+  ) {
     return "invalid";
   }
-  if (now >= e) return "expired";
-  return { customerId: c, issuedAt: i, expiresAt: e };
+  if (now >= (e as number)) return "expired";
+  return {
+    customerId: c,
+    issuedAt: i as number,
+    expiresAt: e as number,
+    ...(u ? { id: u as string } : {}),
+  };
 }
 
 /**
@@ -81,23 +100,40 @@ export async function verifyLinkToken(
  *
  * @example
  * ```ts
- * const { url, expires_at } = await createPortalLink(deps, "acme", 7 * 24 * 3600);
+ * const { url, expires_at } = await createPortalLink(deps, "acme", 72 * 3600);
  * ```
  */
 export async function createPortalLink(
   deps: { signer: Signer; now: () => number; config: { publicUrl: string } },
   customerId: string,
   expiresInS: number = DEFAULT_LINK_TTL_S,
-): Promise<{ url: string; expires_at: string }> {
-  const issuedAt = deps.now();
+  options: {
+    /**
+     * The customer's revocation mark (`links_valid_after`): a link issued in the same
+     * millisecond would be dead, so a link minted right after a revocation is dated
+     * one millisecond past it.
+     */
+    validAfter?: string | null;
+    /** Only the first redemption opens the portal. */
+    singleUse?: boolean;
+  } = {},
+): Promise<{ url: string; expires_at: string; single_use: boolean }> {
+  const mark = options.validAfter ? Date.parse(options.validAfter) : NaN;
+  const issuedAt = Math.max(deps.now(), Number.isFinite(mark) ? mark + 1 : 0);
   const expiresAt = issuedAt + expiresInS * 1000;
+  const singleUse = options.singleUse === true;
   const token = await mintLinkToken(deps.signer, {
     customerId,
     issuedAt,
     expiresAt,
+    // 16 random bytes: unguessable and unique, short enough for an email.
+    id: singleUse
+      ? toBase64Url(crypto.getRandomValues(new Uint8Array(16)))
+      : undefined,
   });
   return {
     url: `${deps.config.publicUrl}/portal/${token}`,
     expires_at: new Date(expiresAt).toISOString(),
+    single_use: singleUse,
   };
 }

@@ -26,10 +26,23 @@ export function toBase64Url(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** Decodes base64url; null when the text is not valid base64url. */
+/**
+ * Decodes canonical, unpadded base64url; null for anything else. The platform decoder
+ * is lenient (padding, ASCII whitespace, non-zero spare bits in the last character), so
+ * one signature would have several spellings; here each value has exactly one, the one
+ * {@linkcode toBase64Url} writes.
+ *
+ * @example
+ * ```ts
+ * fromBase64Url("AQID"); // Uint8Array [1, 2, 3]
+ * fromBase64Url("AQID="); // null
+ * ```
+ */
 export function fromBase64Url(text: string): Uint8Array | null {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
-    return Uint8Array.fromBase64(text, { alphabet: "base64url" });
+    const bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
+    return toBase64Url(bytes) === text ? bytes : null;
   } catch {
     return null;
   }

@@ -2,10 +2,11 @@
  * The integrator API: what the integrator's backend calls, server to server, with
  * `Authorization: Bearer $ADMIN_API_KEY`. Create customers, mint (and revoke) portal
  * links, list a customer's connections, read one connection, fetch its access token for
- * the integrator's own sync jobs, and disconnect it.
+ * the integrator's own sync jobs (routes/api_tokens.ts: `TOKEN_API_KEY`, rate limit and
+ * audit log), and disconnect it.
  *
- * The key is checked before anything else, so a caller without it learns nothing, not
- * even whether a route or record exists. Bodies are JSON, read once, bounded, and
+ * The key is checked before anything else (lib/http/api_keys.ts), so a caller without
+ * it learns nothing, not even whether a route or record exists. Bodies are JSON, read once, bounded, and
  * validated with the data layer's own schemas; every failure is a typed error that
  * app.tsx's `onError` turns into `{error: {code, message}}`. Connections are shown as
  * `connectionView` shows them to employers: never with a token, except on `/token`,
@@ -23,7 +24,6 @@ import {
   findConnectionEntry,
   findConnectionRecord,
   listConnections,
-  readToken,
 } from "../lib/db/connections.ts";
 import { NotFound } from "../lib/db/errors.ts";
 import {
@@ -38,11 +38,13 @@ import {
   FinchId,
   parse,
 } from "../lib/db/schemas.ts";
-import { secretList } from "../lib/config.ts";
-import { sameBytes, sha256Bytes } from "../lib/hash.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
-import { connectionNotFound } from "../lib/flows/errors.ts";
+import {
+  connectionDisconnected,
+  connectionNotFound,
+} from "../lib/flows/errors.ts";
+import { requireAdminKey } from "../lib/http/api_keys.ts";
 import { limitBody, readJson } from "../lib/http/body.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import { LimitParam } from "../lib/http/query.ts";
@@ -53,6 +55,7 @@ import {
 } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
 import { eventsRoutes } from "./api_events.ts";
+import { auditRoutes, tokenReadRoutes } from "./api_tokens.ts";
 
 /** Bodies here are a name, an email or a number: anything larger is a mistake. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -69,6 +72,7 @@ const CustomerBody = Customer.pick({ name: true })
 const LinkBody = z.object({
   expires_in: z.number().int().min(MIN_LINK_TTL_S).max(MAX_LINK_TTL_S)
     .optional(),
+  single_use: z.boolean().optional(),
 }).strict();
 
 /**
@@ -106,7 +110,12 @@ function customerView(c: Customer): CustomerView {
 /** The integrator API, mounted at `/api`. */
 export function apiRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(noStore, requireApiKey());
+  app.use(noStore);
+  // The token read checks keys of its own (TOKEN_API_KEY): mounted before the admin key
+  // check below, which its requests never reach, since its handler answers first.
+  app.route("/", tokenReadRoutes());
+  app.use(requireAdminKey());
+  app.route("/", auditRoutes());
   const limit = limitBody(
     MAX_BODY_BYTES,
     `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
@@ -135,16 +144,19 @@ export function apiRoutes(): Hono<AppEnv> {
       c.var.deps,
       customer.id,
       body.expires_in ?? DEFAULT_LINK_TTL_S,
+      { validAfter: customer.links_valid_after, singleUse: body.single_use },
     );
     // The URL is a credential: log only that it exists.
     c.var.deps.log("info", "portal_link_created", {
       customer_id: customer.id,
       expires_at: link.expires_at,
+      single_use: link.single_use,
     });
     return c.json(link, 201);
   });
 
-  // Revokes every link issued so far and ends the sessions they opened.
+  // Revokes every link issued so far (this millisecond included) and ends the sessions
+  // they opened, also those being opened right now (lib/db/portal_sessions.ts).
   app.delete("/customers/:customer_id/links", async (c) => {
     const id = customerIdParam(c);
     const customer = await revokePortalLinks(
@@ -181,24 +193,6 @@ export function apiRoutes(): Hono<AppEnv> {
     return c.json(connectionView(found, await loadProviders(c.var.deps)));
   });
 
-  // One KV round trip: the owner index and the sealed token, read together.
-  app.get("/connections/:connection_id/token", async (c) => {
-    const id = FinchId.safeParse(c.req.param("connection_id"));
-    const { kv, sealer, log } = c.var.deps;
-    const found = id.success ? await readToken(kv, sealer, id.data) : null;
-    if (found === "disconnected") throw connectionDisconnected();
-    // No token beside a live owner is half of a concurrent disconnect.
-    if (!id.success || !found) throw connectionNotFound();
-    log("info", "access_token_read", {
-      customer_id: found.customer_id,
-      connection_id: id.data,
-    });
-    return c.json({
-      connection_id: id.data,
-      access_token: found.access_token,
-    });
-  });
-
   app.delete("/connections/:connection_id", async (c) => {
     const receipt = await disconnectConnection(
       c.var.deps,
@@ -221,55 +215,11 @@ export function apiRoutes(): Hono<AppEnv> {
   return app;
 }
 
-/** 410 for a connection that only its tombstone is left of. */
-const connectionDisconnected = () =>
-  new AppError(
-    410,
-    "connection_disconnected",
-    "This connection is disconnected: its access token was revoked and deleted.",
-  );
-
 /** Tokens and links are credentials: no cache, shared or private, may keep an answer. */
 const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
   await next();
   c.header("Cache-Control", "no-store");
 };
-
-/**
- * Requires `Authorization: Bearer $ADMIN_API_KEY`. Both sides are hashed before the
- * constant-time compare, so neither the key nor its length leaks through timing.
- * During a rotation `ADMIN_API_KEY` lists the new key and the old one (`new,old`): each
- * is compared, all of them every time, so timing does not tell which one matched.
- */
-function requireApiKey(): MiddlewareHandler<AppEnv> {
-  return async function requireApiKey(c, next) {
-    const header = c.req.header("authorization") ?? "";
-    const supplied = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-    const { config, log } = c.var.deps;
-    let accepted = false;
-    for (const key of secretList(config.adminApiKey)) {
-      if (supplied && sameSecret(supplied, key)) accepted = true;
-    }
-    if (!accepted) {
-      log("warn", "api_unauthorized", {
-        method: c.req.method,
-        path: c.req.path,
-        reason: supplied ? "wrong_key" : header ? "malformed" : "missing",
-      });
-      throw new AppError(
-        401,
-        "unauthorized",
-        "Send the integrator API key as `Authorization: Bearer <ADMIN_API_KEY>`.",
-        { headers: { "WWW-Authenticate": 'Bearer realm="integrator-api"' } },
-      );
-    }
-    await next();
-  };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  return sameBytes(sha256Bytes(a), sha256Bytes(b));
-}
 
 function customerIdParam(c: Context<AppEnv>): string {
   const id = CustomerId.safeParse(c.req.param("customer_id"));

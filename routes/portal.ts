@@ -5,8 +5,12 @@
  * @module
  */
 import { Hono } from "hono";
-import { getCustomer } from "../lib/db/customers.ts";
-import { createPortalSession } from "../lib/db/portal_sessions.ts";
+import {
+  createPortalSession,
+  judgeLink,
+  type LinkRefusal,
+  readLinkTarget,
+} from "../lib/db/portal_sessions.ts";
 import { AppError } from "../lib/errors.ts";
 import type { AppEnv } from "../lib/http/env.ts";
 import {
@@ -36,30 +40,49 @@ export function portalRoutes(): Hono<AppEnv> {
         { title: "Link not valid" },
       );
     }
-    const customer = link === "expired"
-      ? null
-      : await getCustomer(kv, link.customerId);
-    // Links issued before the customer's last revocation are dead.
-    const revoked = link !== "expired" && customer?.links_valid_after &&
-      Date.parse(customer.links_valid_after) > link.issuedAt;
-    if (link === "expired" || !customer || revoked) {
-      throw new AppError(
-        410,
-        "link_expired",
-        "This portal link has expired or was replaced by a newer one. Ask the team that sent it for a new link.",
-        { title: "Link expired" },
-      );
-    }
+    if (link === "expired") throw linkExpired();
+    const linkIssuedAt = new Date(link.issuedAt);
+    const target = await readLinkTarget(kv, link.customerId, link.id);
+    // Links issued at or before the customer's last revocation are dead, and a single-use
+    // link already redeemed is spent: refused before it counts against the customer.
+    const refusal = judgeLink(target, linkIssuedAt);
+    if (refusal) throw refused(refusal);
     // Rate limit: sessions minted per customer, however many addresses the link is on.
-    await enforceRateLimits(c, "link", [["linkPerCustomer", customer.id]]);
-    const session = await createPortalSession(kv, customer.id, {
+    await enforceRateLimits(c, "link", [["linkPerCustomer", link.customerId]]);
+    // Checked against the customer entry judged above: a revocation committed meanwhile,
+    // on any process, is seen and the link refused.
+    const session = await createPortalSession(kv, link.customerId, {
       ttlMs: SESSION_TTL_MS,
       now: new Date(now()),
+      linkIssuedAt,
+      target,
+      singleUse: link.id
+        ? { linkId: link.id, expiresAt: link.expiresAt }
+        : undefined,
     });
+    if (!session.ok) throw refused(session.reason);
     setSessionCookie(c, session.token);
     c.header("Referrer-Policy", "no-referrer");
     return c.redirect("/connections", 303);
   });
 
   return app;
+}
+
+const linkExpired = () =>
+  new AppError(
+    410,
+    "link_expired",
+    "This portal link has expired or was replaced by a newer one. Ask the team that sent it for a new link.",
+    { title: "Link expired" },
+  );
+
+function refused(reason: LinkRefusal): AppError {
+  if (reason !== "used") return linkExpired();
+  return new AppError(
+    410,
+    "link_used",
+    "This portal link could be opened once, and it has already been used. Ask the team that sent it for a new link.",
+    { title: "Link already used" },
+  );
 }

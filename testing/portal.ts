@@ -1,6 +1,7 @@
 /**
  * Test harness: the real portal, built by the same `bootPortal` as main.ts, in demo mode
- * on a `:memory:` KV, with the simulator in-process. Requests go through the app's own
+ * (unless a test passes `demo: false` with production settings) on a `:memory:` KV, with
+ * the simulator in-process. Requests go through the app's own
  * handler (no network), and every log line is kept so tests can scan it for secrets.
  */
 import { type BootOptions, bootPortal, type Portal } from "../boot.ts";
@@ -18,6 +19,7 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
   RATE_LIMIT_CONNECT_PER_ADDRESS: "10000/600",
   RATE_LIMIT_LINK_PER_ADDRESS: "10000/600",
   RATE_LIMIT_LINK_PER_CUSTOMER: "10000/600",
+  RATE_LIMIT_TOKEN_READS_PER_KEY: "10000/600",
 };
 
 export interface TestPortal {
@@ -46,6 +48,7 @@ export async function testPortal(
   const portal = await bootPortal({
     // Built in memory once per process: a prebuilt bundle could be stale.
     islands: "build",
+    demo: true,
     ...options,
     env: {
       PUBLIC_URL: base,

@@ -516,10 +516,10 @@ Deno.test("[api] a minted link opens the portal, honours expires_in and then exp
     const api = integrator(t);
     await api.call("PUT", "/api/customers/acme", { name: "Acme" });
 
-    // No body at all: the default week.
+    // No body at all: the default 72 hours.
     const week = await api.call("POST", "/api/customers/acme/links");
     assert.equal(week.status, 201, week.text);
-    assert.equal(week.body.expires_at, "2030-05-08T00:00:00.000Z");
+    assert.equal(week.body.expires_at, "2030-05-04T00:00:00.000Z");
     assert.ok(week.body.url.startsWith(`${BASE}/portal/`));
     assert.equal(week.headers.get("cache-control"), "no-store");
 
@@ -527,7 +527,12 @@ Deno.test("[api] a minted link opens the portal, honours expires_in and then exp
       expires_in: 3600,
     });
     assert.equal(hour.status, 201, hour.text);
-    assert.deepEqual(Object.keys(hour.body).sort(), ["expires_at", "url"]);
+    assert.deepEqual(Object.keys(hour.body).sort(), [
+      "expires_at",
+      "single_use",
+      "url",
+    ]);
+    assert.equal(hour.body.single_use, false);
     assert.equal(hour.body.expires_at, "2030-05-01T01:00:00.000Z");
 
     const longest = await api.call("POST", "/api/customers/acme/links", {
@@ -545,7 +550,7 @@ Deno.test("[api] a minted link opens the portal, honours expires_in and then exp
     const late = await t.client().get(hour.body.url);
     assert.equal(late.status, 410);
     await late.body?.cancel();
-    // The week-long one still works.
+    // The 72-hour one still works.
     const still = await t.client().get(week.body.url);
     assert.equal(still.status, 303);
 

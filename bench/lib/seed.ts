@@ -185,6 +185,7 @@ export async function seedStore(options: {
       const session = await createPortalSession(kv, target.id, {
         ttlMs: SESSION_TTL_MS,
       });
+      if (!session.ok) throw new Error(`no session for ${target.id}`);
       // The server runs on http://127.0.0.1, so the cookie has no `__Host-` prefix.
       cookies[target.id] = `portal_session=${session.token}`;
       firstConnection[target.id] =

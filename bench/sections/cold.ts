@@ -104,6 +104,7 @@ export async function coldStart(
       },
       demo: {
         script: "main.ts",
+        args: ["--demo"],
         path: "/healthz",
         env: { KV_PATH: `${dir.path}/demo.db` },
       },

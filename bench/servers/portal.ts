@@ -19,6 +19,8 @@ const { bootPortal }: Boot = await import("../../boot.ts").catch(() =>
 
 const portal = await bootPortal({
   env: Deno.env.toObject(),
+  // The benchmarks run against the built-in simulator.
+  demo: true,
   log: (level, event, fields = {}) =>
     console.error(JSON.stringify({ level, event, ...fields })),
 });

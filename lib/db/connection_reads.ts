@@ -189,40 +189,6 @@ export async function getAccessToken(
 }
 
 /**
- * The owner of a connection and its opened access token, read together (one round
- * trip); `"disconnected"` for a tombstone (its token is gone); null when the connection
- * or its token is not stored. For the integrator's token route, which needs nothing
- * else.
- *
- * @example
- * ```ts
- * const found = await readToken(kv, sealer, "conn_1");
- * if (found && found !== "disconnected") respond(found.access_token);
- * ```
- */
-export async function readToken(
-  kv: Deno.Kv,
-  sealer: Sealer,
-  connection_id: string,
-): Promise<
-  { customer_id: string; access_token: string } | "disconnected" | null
-> {
-  if (!FinchId.safeParse(connection_id).success) return null;
-  const [owner, token] = await retryTransient(() =>
-    kv.getMany<[ConnectionOwner, string]>([
-      connectionOwnerKey(connection_id),
-      connectionTokenKey(connection_id),
-    ])
-  );
-  if (owner.value?.disconnected_at) return "disconnected";
-  if (!owner.value || !token.value) return null;
-  return {
-    customer_id: owner.value.customer_id,
-    access_token: await sealer.open(token.value, tokenAad(connection_id)),
-  };
-}
-
-/**
  * A connection by its id alone, live or disconnected (its tombstone), or null: what the
  * integrator's `GET /api/connections/:id` shows. Two round trips, as for a live one.
  *

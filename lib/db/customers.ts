@@ -76,8 +76,9 @@ export async function getCustomer(
 }
 
 /**
- * Revokes every portal link issued before `at` (default now), and the portal
- * sessions started before it. Throws {@linkcode NotFound}.
+ * Revokes every portal link issued at or before `at` (default now), and the portal
+ * sessions those links opened, whenever they were opened (see portal_sessions.ts).
+ * Throws {@linkcode NotFound}.
  *
  * @example
  * ```ts

@@ -16,11 +16,14 @@
  * | `["connect_attempts", customer_id]` | `{slot, ...}` | the customer's current Finch customer-id slot |
  * | `["connect_attempt_log", customer_id, slot]` | what happened to the slot | debugging aid |
  * | `["portal_sessions", customer_id, sha256(token)]` | PortalSession | only a hash of the cookie value is stored; under the customer, so one read fetches a session and its customer |
+ * | `["portal_link_redemptions", link_id]` | `{customer_id, redeemed_at}`, with `expireIn` | a single-use portal link's redemption, written with its session |
  * | `["connect_states", sha256(state)]` | ConnectState or a tombstone | single-use callback state |
  * | `["webhook_events", event_id]` | `{seen_at, expires_at}` | webhook dedupe |
  * | `["settings", name]` | any | app settings (demo-mode secrets, ...) |
  * | `["rate_limits", rule, subject, window_start_ms]` | count, with `expireIn` | a rate limit's fixed-window counter (lib/http/rate_limit.ts) |
  * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/refresh.ts) |
+ * | `["token_reads", id]` | AuditEntry, with `expireIn` | the audit log of access token reads, oldest first (ids are ULIDs) |
+ * | `["token_reads_by_connection", connection_id, id]` | AuditEntry, with `expireIn` | the same entries per connection, for `?connection_id=` |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -140,6 +143,15 @@ export const portalSessionKey = (
   session_hash: string,
 ): Deno.KvKey => ["portal_sessions", customer_id, session_hash];
 
+/**
+ * The redemption mark of a single-use portal link, by the link's id.
+ * @example `portalLinkRedemptionKey("9fJ2kQ")`
+ */
+export const portalLinkRedemptionKey = (link_id: string): Deno.KvKey => [
+  "portal_link_redemptions",
+  link_id,
+];
+
 /** Callback state by hash of the state string. @example `connectStateKey(hash)` */
 export const connectStateKey = (state_hash: string): Deno.KvKey => [
   "connect_states",
@@ -173,3 +185,26 @@ export const statusRefreshLeaseKey = (connection_id: string): Deno.KvKey => [
   "status_refresh_leases",
   connection_id,
 ];
+
+/** Prefix of the token-read audit log. @example `tokenReadsPrefix()` */
+export const tokenReadsPrefix = (): Deno.KvKey => ["token_reads"];
+
+/** One audit entry of a token read, by its ULID. @example `tokenReadKey(id)` */
+export const tokenReadKey = (id: string): Deno.KvKey => ["token_reads", id];
+
+/**
+ * Prefix of one connection's token-read audit entries.
+ * @example `tokenReadsByConnectionPrefix("conn_1")`
+ */
+export const tokenReadsByConnectionPrefix = (
+  connection_id: string,
+): Deno.KvKey => ["token_reads_by_connection", connection_id];
+
+/**
+ * One connection's copy of a token-read audit entry.
+ * @example `tokenReadByConnectionKey("conn_1", id)`
+ */
+export const tokenReadByConnectionKey = (
+  connection_id: string,
+  id: string,
+): Deno.KvKey => ["token_reads_by_connection", connection_id, id];

@@ -25,3 +25,4 @@ export * from "./webhook_events.ts";
 export * from "./rekey.ts";
 export type { Page, PageOptions } from "./page.ts";
 export { randomToken, sha256 } from "./secrets.ts";
+export * from "./token_reads.ts";

@@ -7,9 +7,16 @@
  * customer it is checked against (on Deno Deploy each read is a network round trip); a
  * tampered customer id simply names a key that does not exist.
  *
- * KV expiry is lazy, so reads check `expires_at` themselves. A session started before
- * the customer's `links_valid_after` is dead too: revoking links also ends the sessions
- * they opened.
+ * KV expiry is lazy, so reads check `expires_at` themselves. A session records when the
+ * link it came from was issued (`link_issued_at`), and it is judged by that, not by when
+ * it was created: a link issued at or before the customer's `links_valid_after` (the
+ * same millisecond included) opens nothing, and the sessions it opened end with it,
+ * however a redemption in flight interleaved with the revocation. Creating a session is
+ * one atomic write checked against the customer entry the decision read, so a
+ * revocation committed in between (by any process) sends the decision round again. A
+ * single-use link's redemption is marked in that same write
+ * (`["portal_link_redemptions", link_id]`, checked absent), so of redemptions racing on
+ * any number of processes exactly one opens a session.
  *
  * Each session also holds a random form token (`csrf`): pages put it in their forms and
  * posts must bring it back, compared in constant time. Kept with the session, it costs a
@@ -17,8 +24,12 @@
  *
  * @module
  */
-import { customerKey, portalSessionKey } from "./keys.ts";
-import { commitOrThrow, retryTransient } from "./retry.ts";
+import {
+  customerKey,
+  portalLinkRedemptionKey,
+  portalSessionKey,
+} from "./keys.ts";
+import { commitOrThrow, decideLoop, retryTransient } from "./retry.ts";
 import { type Customer, CustomerId, iso, parse } from "./schemas.ts";
 import { randomToken, sha256 } from "./secrets.ts";
 import { sameBytes } from "../hash.ts";
@@ -28,6 +39,12 @@ import { InvalidInput } from "./errors.ts";
 export interface PortalSession {
   customer_id: string;
   created_at: string;
+  /**
+   * When the portal link that opened the session was issued: revoking the customer's
+   * links at or after this instant ends the session. (Absent on sessions stored before
+   * it was recorded; `created_at` stands in.)
+   */
+  link_issued_at?: string;
   expires_at: string;
   /** The session's form token. */
   csrf: string;
@@ -54,42 +71,173 @@ function parseToken(
   return { customer_id, session_hash: sha256(token) };
 }
 
+/** Why a portal link may not open a session. */
+export type LinkRefusal = "unknown_customer" | "revoked" | "used";
+
+/** A single-use link's redemption mark. */
+export interface LinkRedemption {
+  customer_id: string;
+  redeemed_at: string;
+}
+
+/** What a redemption is decided on, read in one round trip. */
+export interface LinkTarget {
+  customer: Deno.KvEntryMaybe<Customer>;
+  /** A single-use link's redemption mark (absent for other links). */
+  redemption?: Deno.KvEntryMaybe<LinkRedemption>;
+}
+
 /**
- * Starts a session. `token` goes into the cookie and nowhere else.
+ * Reads what deciding a link's redemption needs, in one round trip: the customer (with
+ * its revocation mark) and, for a single-use link (`link_id`), its redemption mark. Pass
+ * the result to {@linkcode judgeLink}, then to {@linkcode createPortalSession} so that
+ * its write is checked against exactly what was judged.
  *
  * @example
  * ```ts
- * const { token, expires_at } = await createPortalSession(kv, "acme", { ttlMs: 8 * 3600_000 });
+ * const target = await readLinkTarget(kv, "acme", link.id);
+ * ```
+ */
+export async function readLinkTarget(
+  kv: Deno.Kv,
+  customer_id: string,
+  link_id?: string,
+): Promise<LinkTarget> {
+  const key = customerKey(customer_id);
+  // An id no customer can have names nothing: no need to ask the store.
+  if (!CustomerId.safeParse(customer_id).success) {
+    return { customer: { key, value: null, versionstamp: null } };
+  }
+  if (link_id === undefined) {
+    return { customer: await retryTransient(() => kv.get<Customer>(key)) };
+  }
+  const [customer, redemption] = await retryTransient(() =>
+    kv.getMany<[Customer, LinkRedemption]>([
+      key,
+      portalLinkRedemptionKey(link_id),
+    ])
+  );
+  return { customer, redemption };
+}
+
+/**
+ * Whether a link issued at `linkIssuedAt` may open a session: null when it may, or why
+ * not. A link issued at or before the customer's last revocation is dead, the same
+ * millisecond included (which of two writes in one millisecond came first is unknown).
+ *
+ * @example
+ * ```ts
+ * if (judgeLink(target, new Date(link.issuedAt))) throw linkExpired();
+ * ```
+ */
+export function judgeLink(
+  target: LinkTarget,
+  linkIssuedAt: Date,
+): LinkRefusal | null {
+  const customer = target.customer.value;
+  if (!customer) return "unknown_customer";
+  if (revokedBy(customer, iso(linkIssuedAt))) return "revoked";
+  if (target.redemption?.value) return "used";
+  return null;
+}
+
+/** Whether the customer's revocation mark covers a link issued at `issuedAt` (ISO). */
+function revokedBy(customer: Customer, issuedAt: string): boolean {
+  const mark = customer.links_valid_after;
+  return mark !== null && issuedAt <= mark;
+}
+
+/** A started session: `token` goes into the cookie and nowhere else. */
+export type CreatedSession =
+  | { ok: true; token: string; session_hash: string; expires_at: string }
+  | { ok: false; reason: LinkRefusal };
+
+/**
+ * Starts a session for a link issued at `linkIssuedAt` (default: now, for sessions
+ * minted without a link, such as seeded ones). One atomic write, checked against the
+ * customer entry it was decided on (`target`, when the caller already read it; read
+ * here otherwise): if the customer changed in between (a revocation, on any process),
+ * the redemption is decided again on fresh data, so no session is created from a link
+ * that a committed revocation covers.
+ *
+ * @example
+ * ```ts
+ * const created = await createPortalSession(kv, "acme", {
+ *   ttlMs: 8 * 3600_000, linkIssuedAt: new Date(link.issuedAt),
+ * });
+ * if (created.ok) setCookie(created.token);
  * ```
  */
 export async function createPortalSession(
   kv: Deno.Kv,
   customer_id: string,
-  options: { ttlMs: number; now?: Date },
-): Promise<{ token: string; session_hash: string; expires_at: string }> {
+  options: {
+    ttlMs: number;
+    now?: Date;
+    linkIssuedAt?: Date;
+    target?: LinkTarget;
+    /** A single-use link: its id, and when it expires (ms), to keep its mark until. */
+    singleUse?: { linkId: string; expiresAt: number };
+  },
+): Promise<CreatedSession> {
   const id = parse(CustomerId, customer_id, "customer id");
   if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
     throw new InvalidInput("session", ["ttlMs: positive number"]);
   }
   const now = options.now ?? new Date();
+  const linkIssuedAt = options.linkIssuedAt ?? now;
+  if (!Number.isFinite(linkIssuedAt.getTime())) {
+    throw new InvalidInput("session", ["linkIssuedAt: a date"]);
+  }
   const token = `${randomToken()}.${id}`;
   const session_hash = sha256(token);
   const session: PortalSession = {
     customer_id: id,
     created_at: iso(now),
+    link_issued_at: iso(linkIssuedAt),
     expires_at: iso(new Date(now.getTime() + options.ttlMs)),
     csrf: randomToken(),
   };
   const key = portalSessionKey(id, session_hash);
-  // The absence check makes a (practically impossible) hash collision loud.
-  await commitOrThrow(
-    () =>
-      kv.atomic().check({ key, versionstamp: null }).set(key, session, {
-        expireIn: options.ttlMs,
-      }),
-    "create portal session",
+  const single = options.singleUse;
+  return await decideLoop<CreatedSession>(
+    `create portal session for ${id}`,
+    async (round) => {
+      const target = round === 0 && options.target
+        ? options.target
+        : await readLinkTarget(kv, id, single?.linkId);
+      const refusal = judgeLink(target, linkIssuedAt);
+      if (refusal) return { done: { ok: false, reason: refusal } };
+      // The absence check makes a (practically impossible) hash collision loud.
+      const op = kv.atomic()
+        .check(target.customer)
+        .check({ key, versionstamp: null })
+        .set(key, session, { expireIn: options.ttlMs });
+      if (single) {
+        const mark = portalLinkRedemptionKey(single.linkId);
+        op.check({ key: mark, versionstamp: null }).set(
+          mark,
+          {
+            customer_id: id,
+            redeemed_at: session.created_at,
+          } satisfies LinkRedemption,
+          {
+            // Kept as long as the link could be redeemed, and a minute for clock skew.
+            expireIn: Math.max(0, single.expiresAt - now.getTime()) + 60_000,
+          },
+        );
+      }
+      return {
+        commit: () => op,
+        result: {
+          ok: true,
+          token,
+          session_hash,
+          expires_at: session.expires_at,
+        },
+      };
+    },
   );
-  return { token, session_hash, expires_at: session.expires_at };
 }
 
 /**
@@ -125,8 +273,11 @@ export async function getPortalSession(
   const session = entry.value;
   const now = iso(options.now ?? new Date());
   if (!session || session.expires_at <= now || !customer.value) return null;
-  const revokedAt = customer.value.links_valid_after;
-  if (revokedAt && session.created_at < revokedAt) return null;
+  // Judged by the link's issue time: a session created a moment after a revocation, from
+  // a link issued before it, is as dead as the link.
+  if (revokedBy(customer.value, session.link_issued_at ?? session.created_at)) {
+    return null;
+  }
   return { ...session, session_hash, customer: customer.value, also };
 }
 

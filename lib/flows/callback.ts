@@ -8,10 +8,14 @@
  *   the code is exchanged: when Finch fails (5xx, 429, timeout) nothing was spent and the
  *   same callback works once Finch is back; "already completed" means something was
  *   stored. Two deliveries of one callback cannot both store: Finch accepts a code once,
- *   and the state's check lets one write through.
+ *   and the state's check lets one write through. The one whose code Finch refused
+ *   waits a moment for the other to store the run, so that it too says "already
+ *   completed" rather than "expired, nothing was changed"; a code Finch took before its
+ *   answer was lost (a timeout) is never stored by anyone, and says "expired".
  * - The grant must belong to the run: a new connection under the run's Finch customer
- *   id, a reconnect of the run's connection. A code from another run is refused and
- *   nothing is stored (or revoked).
+ *   id (a grant that names none cannot be tied to the run and is refused too), a
+ *   reconnect of the run's connection. A code from another run is refused and nothing is
+ *   stored (or revoked).
  * - The token is stored the moment it exists; introspect and company only add detail,
  *   and their failure loses nothing.
  * - A connection owned by another customer is refused and never disconnected: that
@@ -60,6 +64,15 @@ export interface CompletedConnect {
 
 /** How many times a store that lost a race is decided again before giving up. */
 const SAVE_ROUNDS = 4;
+
+/**
+ * How long a callback whose code Finch refused as used waits for another delivery of the
+ * same callback, which took the code a moment earlier, to store the run. That one stores
+ * within milliseconds of Finch's answer (at most 155 ms among fifty deliveries at once
+ * in one process); the wait runs out only when nobody will (the code was taken by a
+ * request whose answer was lost, or was never valid), and then costs that page a second.
+ */
+const SETTLE_WAIT_MS = 1_000;
 
 /** The state was spent by another callback between our read and our write. */
 class StateSpent extends Error {
@@ -111,8 +124,9 @@ export async function completeConnect(
     });
   } catch (err) {
     if (err instanceof FinchInvalidCode) {
-      // Another delivery of this callback may have used the code and stored the run.
-      if (stateKey && await stateSpent(deps, stateKey)) {
+      // Another delivery of this callback may have used the code and stored the run, or
+      // be about to: Finch answered it a moment before us.
+      if (stateKey && await spentMeanwhile(deps, stateKey)) {
         throw stateProblem("used");
       }
       throw new AppError(
@@ -218,15 +232,30 @@ function grantBelongsToRun(
   run: ConnectStateData,
 ): boolean {
   if (run.kind === "reauth") return grant.connectionId === run.connection_id;
-  // Finch names the Connect customer id in the grant; older answers may omit it.
-  return !grant.finchCustomerId ||
-    grant.finchCustomerId === run.finch_customer_id;
+  // Finch echoes the Connect session's customer id in the grant. Every session the
+  // portal starts names one, so a grant without it came from elsewhere: it cannot be
+  // tied to this run and is refused like a grant naming another.
+  return grant.finchCustomerId === run.finch_customer_id;
 }
 
-async function stateSpent(deps: AppDeps, key: Deno.KvKey): Promise<boolean> {
-  const entry = await retryTransient(() => deps.kv.get(key));
-  const judged = judgeConnectState(entry);
-  return !judged.ok && judged.reason === "used";
+/**
+ * Whether the state at `key` is spent (a stored run), now or within
+ * {@linkcode SETTLE_WAIT_MS}: polled with a growing pause while it is still live.
+ */
+async function spentMeanwhile(
+  deps: AppDeps,
+  key: Deno.KvKey,
+): Promise<boolean> {
+  // Real time, not deps.now: this is a wait, and tests move their clocks.
+  const deadline = Date.now() + SETTLE_WAIT_MS;
+  for (let pause = 20;; pause = Math.min(pause * 2, 320)) {
+    const judged = judgeConnectState(
+      await retryTransient(() => deps.kv.get(key)),
+    );
+    if (!judged.ok) return judged.reason === "used";
+    if (Date.now() + pause > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 /**

@@ -26,6 +26,15 @@ export function connectionNotFound(): AppError {
   });
 }
 
+/** 410 for a connection that only its tombstone is left of. */
+export function connectionDisconnected(): AppError {
+  return new AppError(
+    410,
+    "connection_disconnected",
+    "This connection is disconnected: its access token was revoked and deleted.",
+  );
+}
+
 /**
  * The error to throw for a failure while `what` (e.g. "disconnect"): a Finch failure
  * becomes a page that says what happened and how to go on; anything else is returned as

@@ -1,7 +1,9 @@
 /**
- * Rate limits on the two things an abuser would repeat: starting Finch Connect sessions
- * (each is a call to Finch under our client credentials and a callback state in KV) and
- * redeeming portal links (guessing links, or replaying a leaked one to mint sessions).
+ * Rate limits on the things an abuser would repeat: starting Finch Connect sessions
+ * (each is a call to Finch under our client credentials and a callback state in KV),
+ * redeeming portal links (guessing links, or replaying a leaked one to mint sessions),
+ * and reading access tokens through the integrator API (a leaked key draining every
+ * token at once; counted per key, see lib/flows/token_read.ts).
  *
  * Each rule allows `limit` hits per `window` seconds for one subject: a customer, or a
  * client address. Over the limit the request is refused with 429 and a `Retry-After`
@@ -52,6 +54,8 @@ export interface RateLimits {
   linkPerAddress: RateRule | null;
   /** Redemptions of valid links per customer. */
   linkPerCustomer: RateRule | null;
+  /** Access token reads (`GET /api/connections/:id/token`) per API key. */
+  tokenReadsPerKey: RateRule | null;
   /** Reverse proxies in front of the portal whose `X-Forwarded-For` is trusted. */
   trustProxy: number;
 }
@@ -68,6 +72,9 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
   connectPerAddress: { limit: 60, windowS: 600 },
   linkPerAddress: { limit: 30, windowS: 600 },
   linkPerCustomer: { limit: 30, windowS: 600 },
+  // Ten a second, sustained: a sync job reading each connection's token before its
+  // calls stays well below; a script draining every token at once does not.
+  tokenReadsPerKey: { limit: 600, windowS: 60 },
   trustProxy: 0,
 });
 
@@ -77,6 +84,7 @@ export const RATE_LIMIT_ENV: Record<RateRuleName, string> = {
   connectPerAddress: "RATE_LIMIT_CONNECT_PER_ADDRESS",
   linkPerAddress: "RATE_LIMIT_LINK_PER_ADDRESS",
   linkPerCustomer: "RATE_LIMIT_LINK_PER_CUSTOMER",
+  tokenReadsPerKey: "RATE_LIMIT_TOKEN_READS_PER_KEY",
 };
 
 /** A sanity bound on a rule's count; nobody needs more per window. */
@@ -127,6 +135,66 @@ export function loadRateLimits(
 /** What one hit decided. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterS: number };
 
+/** One rule's counter for one subject in the window that holds `now`. */
+export interface RateWindow {
+  name: RateRuleName;
+  rule: RateRule;
+  key: Deno.KvKey;
+  /** Seconds until the window ends: the 429's `Retry-After`. */
+  retryAfterS: number;
+  /** What the counter's writes carry, so finished windows disappear. */
+  expireIn: number;
+}
+
+/**
+ * The counter `subject` hits under `rule` at `now`.
+ *
+ * @example
+ * ```ts
+ * const w = rateWindow("tokenReadsPerKey", "token:3f2a9c1e", { limit: 600, windowS: 60 }, Date.now());
+ * ```
+ */
+export function rateWindow(
+  name: RateRuleName,
+  subject: string,
+  rule: RateRule,
+  now: number,
+): RateWindow {
+  const windowMs = rule.windowS * 1000;
+  const start = Math.floor(now / windowMs) * windowMs;
+  return {
+    name,
+    rule,
+    key: rateLimitKey(name, subject, start),
+    retryAfterS: Math.max(1, Math.ceil((start + windowMs - now) / 1000)),
+    // Kept a little past the window's end, so a slow clock elsewhere still finds it.
+    expireIn: start + windowMs - now + 60_000,
+  };
+}
+
+/**
+ * Adds one hit to `op`: the count read in `entry` plus one, under a check that it is
+ * unchanged, so the op commits only if no other hit (in any process) wrote first.
+ * Returns false, adding nothing, when the subject is already at its limit. For callers
+ * that count a hit in the same atomic write as what it admits.
+ *
+ * @example
+ * ```ts
+ * const entry = await kv.get<number>(w.key);
+ * if (!addRateHit(op, entry, w)) throw tooMany();
+ * ```
+ */
+export function addRateHit(
+  op: Deno.AtomicOperation,
+  entry: Deno.KvEntryMaybe<unknown>,
+  window: RateWindow,
+): boolean {
+  const count = typeof entry.value === "number" ? entry.value : 0;
+  if (count >= window.rule.limit) return false;
+  op.check(entry).set(window.key, count + 1, { expireIn: window.expireIn });
+  return true;
+}
+
 /**
  * Counts one hit of `subject` against `rule`; refuses when the subject is at its limit.
  * An admitted hit returns a function that takes it back (used when a later rule of the
@@ -145,24 +213,16 @@ export async function hitRateLimit(
   rule: RateRule,
   now: number,
 ): Promise<RateDecision & { undo?: () => Promise<void> }> {
-  const windowMs = rule.windowS * 1000;
-  const start = Math.floor(now / windowMs) * windowMs;
-  const key = rateLimitKey(name, subject, start);
-  const retryAfterS = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-  // Kept a little past the window's end, so a slow clock elsewhere still finds it.
-  const expireIn = start + windowMs - now + 60_000;
+  const window = rateWindow(name, subject, rule, now);
+  const { key, retryAfterS, expireIn } = window;
   try {
     const admitted = await decideLoop<boolean>(
       `rate limit ${name}`,
       async () => {
         const entry = await kv.get<number>(key);
-        const count = typeof entry.value === "number" ? entry.value : 0;
-        if (count >= rule.limit) return { done: false };
-        return {
-          commit: () =>
-            kv.atomic().check(entry).set(key, count + 1, { expireIn }),
-          result: true,
-        };
+        const op = kv.atomic();
+        if (!addRateHit(op, entry, window)) return { done: false };
+        return { commit: () => op, result: true };
       },
     );
     if (!admitted) return { ok: false, retryAfterS };
@@ -241,7 +301,10 @@ export function normalizeAddress(address: string): string {
 }
 
 /** The 429 every rule answers with: what was refused and when to try again. */
-function tooMany(what: "connect" | "link", retryAfterS: number): AppError {
+export function tooMany(
+  what: "connect" | "link" | "token",
+  retryAfterS: number,
+): AppError {
   const minutes = Math.ceil(retryAfterS / 60);
   const wait = retryAfterS < 60
     ? `${retryAfterS} seconds`
@@ -249,9 +312,14 @@ function tooMany(what: "connect" | "link", retryAfterS: number): AppError {
   return new AppError(
     429,
     "rate_limited",
-    what === "connect"
-      ? `Too many attempts to connect in a short time. Nothing was changed; please try again in ${wait}.`
-      : `This portal link was opened too many times in a short time. Please try again in ${wait}.`,
+    {
+      connect:
+        `Too many attempts to connect in a short time. Nothing was changed; please try again in ${wait}.`,
+      link:
+        `This portal link was opened too many times in a short time. Please try again in ${wait}.`,
+      token:
+        `Too many access token reads with this key in a short time. Please try again in ${wait}.`,
+    }[what],
     {
       title: "Too many attempts",
       headers: { "Retry-After": String(retryAfterS) },

@@ -324,3 +324,66 @@ Deno.test("[connect] the JSON endpoints need the form token header, JSON, and ou
     assert.equal((await ok.json()).outcome, "created");
   });
 });
+
+Deno.test("[connect] cross-origin JSON posts are refused with 403 and change nothing, even with the form token", async () => {
+  await withPortal({}, async (t) => {
+    const client = await t.signedIn("acme");
+    await client.connect({ company_name: "Acme, Inc." });
+    const [existing] = await stored(t);
+    const id = existing.connection_id;
+    const tokensBefore = Object.keys(t.sim.store.data.tokens).length;
+    const { csrf, launch } = await launchJson(client);
+    const message = await embeddedConnect(client, launch, "Beta LLC");
+    const body = { code: message.code, state: message.state };
+    const sessions = () => Object.keys(t.sim.store.data.sessions).length;
+    const sessionsBefore = sessions();
+    const token = { "x-csrf-token": csrf };
+
+    const refusals: [string, HeadersInit][] = [
+      ["another origin", { origin: "https://evil.example" }],
+      ["an opaque origin", { origin: "null" }],
+      ["our host on another scheme", { origin: "https://portal.test" }],
+      ["no Origin, cross-site", { origin: "", "sec-fetch-site": "cross-site" }],
+      ["no Origin, same-site", { origin: "", "sec-fetch-site": "same-site" }],
+      ["no Origin at all", { origin: "" }],
+    ];
+    for (const [what, headers] of refusals) {
+      const h = new Headers({ ...token, ...headers as Record<string, string> });
+      if (h.get("origin") === "") h.delete("origin");
+      for (
+        const [path, json] of [
+          ["/connections/new", {}],
+          [`/connections/${id}/reauth`, {}],
+          ["/connections/complete", body],
+          [`/connections/${id}/disconnect`, {}],
+        ] as const
+      ) {
+        const res = await client.request(path, {
+          method: "POST",
+          headers: new Headers([...h, ["content-type", "application/json"]]),
+          body: JSON.stringify(json),
+        });
+        assert.equal(res.status, 403, `${what}: ${path}`);
+        assert.equal((await res.json()).error.code, "forbidden", what);
+      }
+    }
+    // Nothing happened: no Connect session, no exchange, no disconnect.
+    assert.equal(sessions(), sessionsBefore);
+    assert.equal(Object.keys(t.sim.store.data.tokens).length, tokensBefore);
+    assert.deepEqual(await stored(t), [existing]);
+    assert.deepEqual(t.sim.revoked().tokens, []);
+
+    // A same-origin fetch that sends no Origin but says so in Sec-Fetch-Site passes.
+    const ok = await client.request("/connections/complete", {
+      method: "POST",
+      headers: {
+        ...token,
+        "sec-fetch-site": "same-origin",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(body),
+    });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal((await ok.json()).outcome, "created");
+  });
+});

@@ -18,6 +18,7 @@ import {
   withPortal,
 } from "./_helpers.ts";
 import type { Client } from "../../testing/portal.ts";
+import { createFinchGateway } from "../../lib/finch/gateway.ts";
 
 /** Starts and authorizes a run; returns the callback URL (not yet visited). */
 async function authorized(
@@ -312,5 +313,37 @@ Deno.test("[connect] a code from another run of the same session is refused, sto
     const done = await client.connect({ company_name: "Beta LLC" });
     assert.equal(done.status, 303);
     assert.equal((await stored(t)).length, 2);
+  });
+});
+
+Deno.test("[connect] a new run's grant that names no Finch customer id is refused: nothing ties it to the run", async () => {
+  let anonymous = true;
+  await withPortal({
+    finch: (opts) => {
+      const gateway = createFinchGateway(opts);
+      return {
+        ...gateway,
+        // As Finch answers for a code that no Connect session with a customer id made.
+        exchangeCode: async (code, input) => {
+          const grant = await gateway.exchangeCode(code, input);
+          return anonymous ? { ...grant, finchCustomerId: null } : grant;
+        },
+      };
+    },
+  }, async (t) => {
+    const client = await t.signedIn("acme");
+    const page = await errorPage(await client.get(await authorized(client)));
+    assert.equal(page.status, 400);
+    assert.equal(page.title, "Connection not saved");
+    assert.deepEqual(await stored(t), []);
+    assert.deepEqual(t.sim.revoked().tokens, []);
+    assert.ok(t.logs.some((l) => l.includes('"connect_grant_mismatch"')));
+    // A grant that names the run's customer id goes through.
+    anonymous = false;
+    assert.equal(
+      (await client.connect({ company_name: "Acme, Inc." })).status,
+      303,
+    );
+    assert.equal((await stored(t)).length, 1);
   });
 });

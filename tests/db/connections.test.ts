@@ -382,7 +382,7 @@ Deno.test("[db] disconnectRecord: a tombstone in place of the record; company in
     // Not live any more: not listed, not found by id, no token; readable as a record.
     assert.equal(await findConnection(kv, "conn-1"), null);
     assert.equal(await getAccessToken(kv, sealer, "conn-1"), null);
-    assert.equal(await readToken(kv, sealer, "conn-1"), "disconnected");
+    assert.equal((await readToken(kv, sealer, "conn-1")).found, "disconnected");
     assert.equal(
       (await findConnectionRecord(kv, "conn-1"))?.status,
       "disconnected",

@@ -22,11 +22,12 @@ Deno.test("[db] portal sessions: unguessable token, only its hash stored, expiry
     await upsertCustomer(kv, { id: "acme", name: "Acme" }, {
       now: plus(-HOUR),
     });
-    const { token, session_hash, expires_at } = await createPortalSession(
-      kv,
-      "acme",
-      { ttlMs: HOUR, now: T0 },
-    );
+    const created = await createPortalSession(kv, "acme", {
+      ttlMs: HOUR,
+      now: T0,
+    });
+    assert.ok(created.ok);
+    const { token, session_hash, expires_at } = created;
     assert.match(token, /^[A-Za-z0-9_-]{43}\.acme$/);
     assert.equal(session_hash, sha256(token));
     assert.equal(expires_at, plus(HOUR).toISOString());
@@ -46,6 +47,7 @@ Deno.test("[db] portal sessions: unguessable token, only its hash stored, expiry
       ttlMs: HOUR,
       now: T0,
     });
+    assert.ok(other.ok);
     assert.notEqual(other.token, token);
     await deletePortalSession(kv, token);
     assert.equal(
@@ -71,6 +73,7 @@ Deno.test("[db] portal sessions: revoking a customer's links ends sessions start
       ttlMs: HOUR,
       now: plus(2000),
     });
+    assert.ok(before.ok && after.ok);
     assert.equal(
       await getPortalSession(kv, before.token, { now: plus(3000) }),
       null,

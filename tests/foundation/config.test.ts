@@ -9,8 +9,8 @@ const PROD = {
   TOKEN_KEYS: `k1:${btoa("x".repeat(32))}`,
 };
 
-Deno.test("[config] no environment means demo mode with the documented defaults", () => {
-  const config = loadConfig({});
+Deno.test("[config] demo mode asked for, with no environment: the documented defaults", () => {
+  const config = loadConfig({}, { demo: true });
   assert.equal(config.demo, true);
   assert.equal(config.port, 8000);
   assert.equal(config.publicUrl, "http://localhost:8000");
@@ -25,6 +25,38 @@ Deno.test("[config] no environment means demo mode with the documented defaults"
   ]);
 });
 
+Deno.test("[config] demo mode is only ever asked for: no credentials without it is an error", () => {
+  const { FINCH_CLIENT_ID: _, FINCH_CLIENT_SECRET: __, ...secrets } = PROD;
+  for (const env of [{}, secrets]) {
+    for (const options of [undefined, { demo: false }]) {
+      assert.throws(() => loadConfig(env, options), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /^FINCH_CLIENT_ID is required: /);
+        assert.match(err.message, /--demo/);
+        return true;
+      });
+    }
+  }
+});
+
+Deno.test("[config] demo mode with Finch credentials set is refused as ambiguous", () => {
+  for (
+    const [env, name] of [
+      [PROD, "FINCH_CLIENT_ID"],
+      [{ FINCH_CLIENT_ID: "client-value-123" }, "FINCH_CLIENT_ID"],
+      [{ FINCH_CLIENT_SECRET: "secret-value-456" }, "FINCH_CLIENT_SECRET"],
+    ] as const
+  ) {
+    assert.throws(() => loadConfig(env, { demo: true }), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(err.message.startsWith(`${name} is set`), err.message);
+      assert.doesNotMatch(err.message, /value-\d/);
+      return true;
+    });
+  }
+  assert.equal(loadConfig(PROD).demo, false);
+});
+
 Deno.test("[config] PUBLIC_URL, PORT and products are parsed", () => {
   const config = loadConfig({
     PORT: "9000",
@@ -32,7 +64,7 @@ Deno.test("[config] PUBLIC_URL, PORT and products are parsed", () => {
     FINCH_PRODUCTS: "company, directory payment",
     FINCH_SANDBOX: "finch",
     FINCH_WEBHOOK_SECRET: "c2VjcmV0MQ==, c2VjcmV0Mg==",
-  });
+  }, { demo: true });
   assert.equal(config.port, 9000);
   assert.equal(config.publicUrl, "https://portal.example.com");
   assert.equal(config.redirectUri, "https://portal.example.com/callback");

@@ -3,7 +3,7 @@
  * (testing/kv_counter.ts). On Deno Deploy each one is a network round trip to the managed
  * store, so these budgets are the page's latency there: a page view waits for at most 2,
  * the Connect callback for at most 4 (besides its calls to Finch), the integrator's token
- * read for at most 2. Counts, not times: they break when a change adds a read.
+ * read for at most 2 (with its rate limit and audit entry). Counts, not times: they break when a change adds a read.
  */
 import assert from "node:assert/strict";
 import { countingKv } from "../../testing/kv_counter.ts";
@@ -110,17 +110,28 @@ Deno.test("[round trips] the callback waits for at most 4 besides Finch: new, sa
   }
 });
 
-Deno.test("[round trips] the integrator's token read waits for 1", async () => {
+Deno.test("[round trips] the integrator's token read waits for 2: owner, token and rate counter; then the count and the audit entry", async () => {
   const { t, counter, measure } = await portalWith(1);
   try {
     const [id] = Object.keys(t.portal.sim!.store.data.connections);
-    const res = await measure(() =>
-      t.fetch(`/api/connections/${id}/token`, {
+    const read = () =>
+      measure(() =>
+        t.fetch(`/api/connections/${id}/token`, {
+          headers: { authorization: `Bearer ${t.portal.config.adminApiKey}` },
+        })
+      );
+    const res = await read();
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.ops, ["getMany", "commit"]);
+    assert.equal(res.sequential, 2);
+    // An unknown connection costs the same, and is recorded too.
+    const missing = await measure(() =>
+      t.fetch(`/api/connections/conn_nope/token`, {
         headers: { authorization: `Bearer ${t.portal.config.adminApiKey}` },
       })
     );
-    assert.equal(res.status, 200);
-    assert.equal(res.sequential, 1, res.ops.join(", "));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.ops, ["getMany", "commit"]);
   } finally {
     await closeAll(t, counter.kv);
   }

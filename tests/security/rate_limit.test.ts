@@ -280,6 +280,7 @@ Deno.test("[security] rate limit settings: defaults, overrides, off, and errors 
     await assert.rejects(
       bootPortal({
         env: { ...GENEROUS_RATE_LIMITS, RATE_LIMIT_LINK_PER_ADDRESS: "-1" },
+        demo: true,
         kv,
         log: () => {},
       }),

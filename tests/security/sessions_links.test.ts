@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { upsertCustomer } from "../../lib/db/customers.ts";
 import { createPortalLink } from "../../lib/links.ts";
+import { fromBase64Url, toBase64Url } from "../../lib/signing.ts";
 import { BASE, testPortal } from "../../testing/portal.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -101,6 +102,56 @@ Deno.test("[security] link leakage: no referrer, no link in any log line (a fail
     const tampered = await t.client().get(`/portal/${forged}.${signature}`);
     assert.equal(tampered.status, 404);
     await tampered.body?.cancel();
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[security] signatures decode strictly: a padded, non-canonical or spaced signature opens nothing", async () => {
+  const t = await testPortal();
+  try {
+    await upsertCustomer(t.kv, { id: "acme", name: "Acme" });
+    const link = (await createPortalLink(t.portal.deps, "acme")).url;
+    const [payload, signature] = new URL(link).pathname.split("/")[2].split(
+      ".",
+    );
+    // 32 bytes in 43 characters leave two spare bits in the last one: flipping one
+    // spells the same bytes another way.
+    const alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1];
+    const variants = {
+      "trailing =": `${signature}=`,
+      "non-canonical last character": `${signature.slice(0, -1)}${last}`,
+      "a space inside": `${signature.slice(0, 20)}%20${signature.slice(20)}`,
+      "a newline inside": `${signature.slice(0, 20)}%0A${signature.slice(20)}`,
+    };
+    for (const [what, variant] of Object.entries(variants)) {
+      const client = t.client();
+      const res = await client.get(`/portal/${payload}.${variant}`);
+      assert.equal(res.status, 404, what);
+      assert.match(await res.text(), /Link not valid/, what);
+      assert.equal(client.cookies.size, 0, `no session: ${what}`);
+    }
+    // The link as minted still opens.
+    assert.equal((await t.client().get(link)).status, 303);
+
+    // The decoder itself: only canonical, unpadded base64url.
+    const bytes = new Uint8Array(32).fill(7);
+    const text = toBase64Url(bytes);
+    assert.deepEqual(fromBase64Url(text), bytes);
+    assert.deepEqual(fromBase64Url(""), new Uint8Array());
+    for (
+      const bad of [
+        `${text}=`,
+        `${text.slice(0, -1)}d`,
+        ` ${text}`,
+        `${text.slice(0, 5)}\t${text.slice(5)}`,
+        text.replace("B", "+"),
+        text.replace("B", "/"),
+        `${text}A=`,
+      ]
+    ) assert.equal(fromBase64Url(bad), null, JSON.stringify(bad));
   } finally {
     await t.close();
   }

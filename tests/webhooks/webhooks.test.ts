@@ -389,6 +389,7 @@ Deno.test("[webhooks] production config: FINCH_WEBHOOK_SECRET lists rotation sec
   const newest = btoa("prod-newest-secret-24byt");
   const older = btoa("prod-older-secret-24byte");
   const t = await testPortal({
+    demo: false,
     env: {
       FINCH_CLIENT_ID: "client-id",
       FINCH_CLIENT_SECRET: "client-secret",
@@ -421,6 +422,7 @@ Deno.test("[webhooks] production config: FINCH_WEBHOOK_SECRET lists rotation sec
 
 Deno.test("[webhooks] without a configured secret webhooks are refused, never accepted", async () => {
   const t = await testPortal({
+    demo: false,
     env: {
       FINCH_CLIENT_ID: "client-id",
       FINCH_CLIENT_SECRET: "client-secret",
