@@ -39,6 +39,7 @@ import {
   parse,
 } from "../lib/db/schemas.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
+import { ensureAddedOrder } from "../lib/db/layout.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
 import {
   connectionDisconnected,
@@ -173,6 +174,7 @@ export function apiRoutes(): Hono<AppEnv> {
   app.get("/customers/:customer_id/connections", async (c) => {
     const query = parse(ListQuery, c.req.query(), "query");
     const customer = await requireCustomer(c);
+    await ensureAddedOrder(c.var.deps.kv, customer);
     const [page, providers] = await Promise.all([
       listConnections(c.var.deps.kv, customer.id, query),
       loadProviders(c.var.deps),

@@ -18,6 +18,7 @@ import { disconnectReceipt } from "../components/receipts.ts";
 import { Island } from "../islands/island.tsx";
 import { connectStateKeyOf } from "../lib/db/connect_states.ts";
 import { getConnectionEntry, listConnections } from "../lib/db/connections.ts";
+import { ensureAddedOrder } from "../lib/db/layout.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { completeConnect } from "../lib/flows/callback.ts";
 import { disconnectConnection } from "../lib/flows/disconnect.ts";
@@ -88,6 +89,8 @@ export function connectionsRoutes(): Hono<AppEnv> {
     const deps = c.var.deps;
     const customer = c.var.customer!;
     const cursor = c.req.query("cursor");
+    // Once per customer from before release 2: its records get their added order.
+    await ensureAddedOrder(deps.kv, customer);
     const [page, providers] = await Promise.all([
       listConnections(deps.kv, customer.id, {
         cursor: cursor || undefined,

@@ -115,7 +115,11 @@ Deno.test("bench: seeding writes what the page reads, with a working session", a
     try {
       const page = await listConnections(kv, "target");
       assert.equal(page.values.length, 3);
-      assert.equal(page.values[0].connection_id, seeded.firstConnection.target);
+      assert.ok(
+        page.values.some((c) =>
+          c.connection_id === seeded.firstConnection.target
+        ),
+      );
       const token = seeded.cookies.target.replace("portal_session=", "");
       assert.equal(
         (await getPortalSession(kv, token))?.customer_id,

@@ -11,7 +11,7 @@ import { type ConnectionOwner, tokenAad } from "./connection_records.ts";
 import {
   connectionKey,
   connectionOwnerKey,
-  connectionsPrefix,
+  connectionsByAddedPrefix,
   connectionTokenKey,
   disconnectedConnectionKey,
   disconnectedConnectionsPrefix,
@@ -136,7 +136,12 @@ export async function findConnection(
 export type ConnectionFilter = "live" | "disconnected" | ConnectionStatus;
 
 /**
- * One page of a customer's connections, in connection id order: one KV round trip.
+ * One page of a customer's connections, in one KV round trip: the live ones newest
+ * first (by when they were first added: a refresh or a reconnect does not move one), the
+ * disconnected ones in connection id order.
+ *
+ * A customer whose records predate the added-order copies (release 1) must have them
+ * made first: {@linkcode ensureAddedOrder}.
  *
  * @example
  * ```ts
@@ -160,8 +165,9 @@ export async function listConnections(
       page,
     );
   }
-  return await listPage<Connection>(kv, connectionsPrefix(id), {
+  return await listPage<Connection>(kv, connectionsByAddedPrefix(id), {
     ...page,
+    reverse: true,
     filter: status === "live" ? undefined : (c) => c.status === status,
   });
 }

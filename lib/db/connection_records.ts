@@ -1,10 +1,12 @@
 /**
  * Connection records as plain values: how a record is built from Finch's token, refreshed
- * by a new one, and how entity lists merge. Pure: no KV here, so the rules can be read
- * (and tested) apart from the atomic writes in `connections.ts`.
+ * by a new one, how entity lists merge, and the keys a live record is kept under. No KV
+ * reads or commits here, so the rules can be read (and tested) apart from the atomic
+ * writes in `connections.ts`.
  *
  * @module
  */
+import { connectionByAddedKey, connectionKey } from "./keys.ts";
 import {
   Connection,
   type ConnectionStatus,
@@ -23,6 +25,43 @@ import {
 export interface ConnectionOwner {
   customer_id: string;
   disconnected_at?: string;
+}
+
+/**
+ * Every key a live record is kept under: by id (tenancy in the key: the customer's
+ * prefix lists only its own) and by when it was first added (`created_at`, which never
+ * changes: a refresh or a reconnect does not move it), which the page lists newest
+ * first in one read.
+ */
+export function recordKeys(
+  c: Pick<Connection, "customer_id" | "connection_id" | "created_at">,
+): Deno.KvKey[] {
+  return [
+    connectionKey(c.customer_id, c.connection_id),
+    connectionByAddedKey(
+      c.customer_id,
+      Date.parse(c.created_at),
+      c.connection_id,
+    ),
+  ];
+}
+
+/** Adds to `op` the writes of a live record under every one of its keys. */
+export function addRecordSet(
+  op: Deno.AtomicOperation,
+  c: Connection,
+): Deno.AtomicOperation {
+  for (const key of recordKeys(c)) op.set(key, c);
+  return op;
+}
+
+/** Adds to `op` the deletes of a live record under every one of its keys. */
+export function addRecordDelete(
+  op: Deno.AtomicOperation,
+  c: Connection,
+): Deno.AtomicOperation {
+  for (const key of recordKeys(c)) op.delete(key);
+  return op;
 }
 
 /** A store input after validation. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mergeEntities } from "./connection_records.ts";
+import { addRecordSet, mergeEntities } from "./connection_records.ts";
 import {
   type AlsoInOp,
   type ConnectionEntry,
@@ -14,7 +14,6 @@ import {
   getEntry,
 } from "./connections.ts";
 import { NotFound } from "./errors.ts";
-import { connectionKey } from "./keys.ts";
 import { decideLoop } from "./retry.ts";
 import {
   Connection,
@@ -115,10 +114,7 @@ export async function updateConnection(
         );
       }
       const connection = parse(Connection, next, "connection");
-      const op = kv.atomic().check(entry).set(
-        connectionKey(old.customer_id, old.connection_id),
-        connection,
-      );
+      const op = addRecordSet(kv.atomic().check(entry), connection);
       await options.also?.(op, round, { previous: old, connection });
       return { commit: () => op, result: connection };
     },
@@ -181,10 +177,7 @@ export async function applyStatus(
         next.status_at = at;
       }
       const connection = parse(Connection, next, "connection");
-      const op = kv.atomic().check(entry).set(
-        connectionKey(old.customer_id, old.connection_id),
-        connection,
-      );
+      const op = addRecordSet(kv.atomic().check(entry), connection);
       await options.also?.(op, round, { previous: old, connection });
       return { commit: () => op, result: { outcome: "applied", connection } };
     },

@@ -26,6 +26,8 @@
 import type { Sealer } from "../sealing.ts";
 import { addAdvance, type AttemptRecord } from "./attempts.ts";
 import {
+  addRecordDelete,
+  addRecordSet,
   type ConnectionOwner,
   newConnection,
   refreshConnection,
@@ -173,8 +175,7 @@ export async function storeConnection(
       let result: Omit<StoreResult, "versionstamp">;
       if (owner.value && record.value) {
         const connection = refreshConnection(record.value, data, now);
-        op.check(owner, record)
-          .set(keys.record, connection)
+        addRecordSet(op.check(owner, record), connection)
           .set(keys.token, sealed);
         result = { outcome: "refreshed", connection };
       } else {
@@ -195,8 +196,7 @@ export async function storeConnection(
           // below under its versionstamp check.
         }
         const connection = newConnection(data, now);
-        op.check(owner, company, record)
-          .set(keys.record, connection)
+        addRecordSet(op.check(owner, company, record), connection)
           .set(keys.owner, { customer_id } satisfies ConnectionOwner)
           .set(keys.company, connection_id)
           .set(keys.token, sealed);
@@ -323,9 +323,10 @@ export async function replaceConnection(
         disconnected_at: now,
         replaced_by: connection_id,
       });
-      const op = kv.atomic()
-        .check(oldRecord, oldToken, company, owner, record)
-        .delete(keys.oldRecord)
+      const op = addRecordDelete(
+        kv.atomic().check(oldRecord, oldToken, company, owner, record),
+        oldRecord.value!,
+      )
         .set(keys.oldTombstone, retired)
         .set(
           keys.oldOwner,
@@ -334,8 +335,8 @@ export async function replaceConnection(
             disconnected_at: now,
           } satisfies ConnectionOwner,
         )
-        .delete(keys.oldToken)
-        .set(keys.record, connection)
+        .delete(keys.oldToken);
+      addRecordSet(op, connection)
         .set(keys.owner, { customer_id } satisfies ConnectionOwner)
         .set(keys.company, connection_id)
         .set(keys.token, sealed);

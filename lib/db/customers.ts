@@ -7,6 +7,7 @@
  * @module
  */
 import { NotFound } from "./errors.ts";
+import { CURRENT_LAYOUT } from "./layout.ts";
 import { customerKey, customersPrefix } from "./keys.ts";
 import { listPage, type Page, type PageOptions } from "./page.ts";
 import { decideLoop, retryTransient } from "./retry.ts";
@@ -47,6 +48,8 @@ export async function upsertCustomer(
         name: input.name,
         email: input.email ?? null,
         links_valid_after: entry.value?.links_valid_after ?? null,
+        // A new customer has no records yet: they are in today's layout from the start.
+        layout: entry.value ? entry.value.layout : CURRENT_LAYOUT,
         created_at: entry.value?.created_at ?? now,
         updated_at: now,
       }, "customer");

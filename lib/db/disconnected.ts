@@ -12,11 +12,14 @@
  */
 import type { AlsoInOp, ConnectionEntry } from "./connections.ts";
 import { getEntry } from "./connection_reads.ts";
-import { type ConnectionOwner, tombstoneOf } from "./connection_records.ts";
+import {
+  addRecordDelete,
+  type ConnectionOwner,
+  tombstoneOf,
+} from "./connection_records.ts";
 import { AlreadyDisconnected, NotFound } from "./errors.ts";
 import {
   connectionCompanyKey,
-  connectionKey,
   connectionOwnerKey,
   connectionTokenKey,
   disconnectedConnectionKey,
@@ -91,9 +94,10 @@ export async function disconnectRecord(
         connectionTokenKey(connection_id),
       ]);
       const tombstone = tombstoneOf(c, { ...receipt, replaced_by: null });
-      const op = kv.atomic()
-        .check(record, owner, company, token)
-        .delete(connectionKey(c.customer_id, connection_id))
+      const op = addRecordDelete(
+        kv.atomic().check(record, owner, company, token),
+        c,
+      )
         .set(disconnectedConnectionKey(c.customer_id, connection_id), tombstone)
         .set(
           connectionOwnerKey(connection_id),

@@ -7,6 +7,7 @@
  * | --- | --- | --- |
  * | `["customers", customer_id]` | Customer | |
  * | `["connections", customer_id, connection_id]` | Connection | keyed by customer so tenancy is structural: a customer's prefix lists only its own |
+ * | `["connections_by_added", customer_id, created_ms, connection_id]` | Connection (a copy) | the page's order, newest first, in one list; written and deleted in the record's own op |
  * | `["connections_by_id", connection_id]` | `{customer_id, disconnected_at?}` | one owning customer per Finch connection id, kept after a disconnect (then pointing to the tombstone); webhook / integrator lookups |
  * | `["connections_by_company", customer_id, provider_id, company_id]` | connection_id | one live connection per (customer, provider, company) |
  * | `["connection_tokens", connection_id]` | sealed token string | apart from the record so listing records never loads tokens, and rekey can scan one prefix |
@@ -43,6 +44,30 @@ export const customerKey = (customer_id: string): Deno.KvKey => [
 export const connectionsPrefix = (customer_id: string): Deno.KvKey => [
   "connections",
   customer_id,
+];
+
+/**
+ * Prefix of one customer's live connections in the order they were first added: the
+ * page lists it newest first. @example `connectionsByAddedPrefix("acme")`
+ */
+export const connectionsByAddedPrefix = (customer_id: string): Deno.KvKey => [
+  "connections_by_added",
+  customer_id,
+];
+
+/**
+ * A live connection's copy in added order (its `created_at` in ms, then its id).
+ * @example `connectionByAddedKey("acme", 1767225600000, "conn_1")`
+ */
+export const connectionByAddedKey = (
+  customer_id: string,
+  created_ms: number,
+  connection_id: string,
+): Deno.KvKey => [
+  "connections_by_added",
+  customer_id,
+  created_ms,
+  connection_id,
 ];
 
 /** A connection record. @example `connectionKey("acme", "conn_1")` */

@@ -23,6 +23,7 @@ export * from "./portal_sessions.ts";
 export * from "./connect_states.ts";
 export * from "./webhook_events.ts";
 export * from "./rekey.ts";
+export * from "./layout.ts";
 export type { Page, PageOptions } from "./page.ts";
 export { randomToken, sha256 } from "./secrets.ts";
 export * from "./token_reads.ts";

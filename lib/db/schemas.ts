@@ -81,6 +81,12 @@ export const Customer = z.object({
   email: z.email().max(320).nullable(),
   /** Portal links issued before this instant are rejected; null: none revoked. */
   links_valid_after: Timestamp.nullable(),
+  /**
+   * The layout the customer's records are kept in (lib/db/layout.ts); absent on a
+   * customer from before release 2, whose records are brought up to date when first
+   * listed.
+   */
+  layout: z.number().int().min(1).optional(),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -1,5 +1,6 @@
 /** The Hono environment shared by every route: dependencies and per-request values. */
 import type { Assets } from "../assets.ts";
+import type { Customer } from "../db/schemas.ts";
 import type { ResolvedConfig } from "../config.ts";
 import type { FinchGateway } from "../finch/gateway.ts";
 import type { Logger } from "../log.ts";
@@ -22,12 +23,8 @@ export interface AppDeps {
   rateLimits?: RateLimits;
 }
 
-/** The signed-in employer. */
-export interface SessionCustomer {
-  id: string;
-  name: string;
-  email: string | null;
-}
+/** The signed-in employer: its record, as read with the session. */
+export type SessionCustomer = Customer;
 
 /** The portal session of an employer page (lib/http/session.ts). */
 export interface RequestSession {

@@ -91,11 +91,7 @@ export function requireSession(
       csrf: session.csrf,
       also: session.also,
     });
-    c.set("customer", {
-      id: customer.id,
-      name: customer.name,
-      email: customer.email,
-    });
+    c.set("customer", customer);
 
     if (c.req.method === "GET" || c.req.method === "HEAD") return await next();
     if (!fromOurOrigin(c)) throw crossOrigin();

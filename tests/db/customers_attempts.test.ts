@@ -28,6 +28,8 @@ Deno.test("[db] customers: upsert creates then updates, keeping created_at and r
       name: "Acme",
       email: "hr@acme.test",
       links_valid_after: null,
+      // A new customer's records are in today's layout from the start.
+      layout: 2,
       created_at: T0.toISOString(),
       updated_at: T0.toISOString(),
     });
@@ -37,6 +39,7 @@ Deno.test("[db] customers: upsert creates then updates, keeping created_at and r
     assert.equal(b.customer.created_at, T0.toISOString());
     assert.equal(b.customer.email, null);
     assert.equal(b.customer.links_valid_after, "2025-01-02T00:00:00.000Z");
+    assert.equal(b.customer.layout, 2, "an update keeps the layout");
     assert.deepEqual(await getCustomer(kv, "acme"), b.customer);
     assert.equal(await getCustomer(kv, "nobody"), null);
     assert.equal(await getCustomer(kv, "bad id"), null);

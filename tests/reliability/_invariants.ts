@@ -63,6 +63,7 @@ export async function checkStore(
   const tombstones = new Map<string, DisconnectedConnection>(); // by connection_id
   const companies = new Map<string, string>(); // "cust/prov/comp" -> connection_id
   const tokens = new Map<string, string>(); // connection_id -> sealed
+  const copies = new Map<string, string>(); // connection_id -> its added-order copy, as JSON
   const plaintext = [...issued];
   let entries = 0;
 
@@ -121,6 +122,17 @@ export async function checkStore(
         } else tombstones.set(c.connection_id, c);
         break;
       }
+      case "connections_by_added": {
+        const c = entry.value as Connection;
+        const id = String(key[3]);
+        if (
+          key[1] !== c?.customer_id || key[3] !== c?.connection_id ||
+          key[2] !== Date.parse(c?.created_at)
+        ) violations.push(`${where}: key and added-order copy disagree`);
+        if (copies.has(id)) violations.push(`two added-order copies of ${id}`);
+        copies.set(id, JSON.stringify(c));
+        break;
+      }
       case "connections_by_company":
         if (typeof entry.value !== "string") {
           violations.push(`${where}: malformed company index`);
@@ -144,6 +156,12 @@ export async function checkStore(
       );
     }
     live.set(triple, id);
+    const copy = copies.get(id);
+    if (copy === undefined) {
+      violations.push(`record ${id} without its added-order copy`);
+    } else if (copy !== JSON.stringify(c)) {
+      violations.push(`record ${id} and its added-order copy differ`);
+    }
     if (owners.get(id) !== c.customer_id) {
       violations.push(`record ${id} without its owner index`);
     }
@@ -180,6 +198,11 @@ export async function checkStore(
       )
     ) {
       violations.push(`company index ${triple} without its record`);
+    }
+  }
+  for (const id of copies.keys()) {
+    if (!records.has(id)) {
+      violations.push(`added-order copy of ${id} without its record`);
     }
   }
   for (const id of tokens.keys()) {

@@ -69,6 +69,22 @@ Deno.test("[reliability] invariant checker: a sound store passes, each planted f
       /company index acme\/gusto\/co-9 without its record/,
     );
     await plant(
+      "a record whose added-order copy differs, and a copy without its record",
+      async () => {
+        const r = record as { customer_id: string; created_at: string };
+        const at = Date.parse(r.created_at);
+        await kv.set(["connections_by_added", "acme", at, "conn-0"], {
+          ...record as object,
+          company_name: "Someone Else",
+        });
+        await kv.set(["connections_by_added", "acme", at, "conn-7"], {
+          ...record as object,
+          connection_id: "conn-7",
+        });
+      },
+      /record conn-0 and its added-order copy differ/,
+    );
+    await plant(
       "a token without its record",
       () => kv.set(["connection_tokens", "conn-8"], "v1.k1.aaaa.bbbb"),
       /token of conn-8 without its record/,
