@@ -60,14 +60,24 @@ export function cardView(
     status: c.status,
     status_message: c.status_message,
     products: c.products,
-    entities: c.entities.map((e) => ({
-      id: e.id,
-      name: e.name,
-      status: e.status,
-    })),
+    entities: liveEntities(c),
     last_synced_at: c.last_synced_at,
     created_at: c.created_at,
   };
+}
+
+/**
+ * The entities a connection still shares: one disconnected alone (Finch's
+ * `/disconnect-entity`) is left out of the card and the API's view.
+ */
+function liveEntities(
+  c: Pick<Connection, "entities">,
+): ConnectionView["entities"] {
+  return c.entities.filter((e) => e.status !== "disconnected").map((e) => ({
+    id: e.id,
+    name: e.name,
+    status: e.status,
+  }));
 }
 
 /** Turns `gusto_payroll` into `Gusto Payroll` when Finch's list is unavailable. */
@@ -93,11 +103,7 @@ export function connectionView(
     status: c.status,
     status_message: c.status_message,
     products: c.products,
-    entities: c.entities.map((e) => ({
-      id: e.id,
-      name: e.name,
-      status: e.status,
-    })),
+    entities: liveEntities(c),
     last_synced_at: c.last_synced_at,
     created_at: c.created_at,
     updated_at: c.updated_at,

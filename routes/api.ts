@@ -40,7 +40,10 @@ import {
 } from "../lib/db/schemas.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { ensureAddedOrder } from "../lib/db/layout.ts";
-import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import {
+  disconnectConnection,
+  disconnectEntity,
+} from "../lib/flows/disconnect.ts";
 import {
   connectionDisconnected,
   connectionNotFound,
@@ -207,6 +210,29 @@ export function apiRoutes(): Hono<AppEnv> {
         await loadProviders(c.var.deps),
       ),
       // False when Finch had already revoked it; either way no token works any more.
+      revoked_upstream: receipt.revokedUpstream,
+      disconnected_at: receipt.disconnectedAt,
+    });
+  });
+
+  // One entity of a multi-entity connection, the others staying connected.
+  app.delete("/connections/:connection_id/entities/:entity_id", async (c) => {
+    const entity = FinchId.safeParse(c.req.param("entity_id"));
+    const entry = await requireConnection(c);
+    if (!entity.success) throw connectionNotFound();
+    const receipt = await disconnectEntity(
+      c.var.deps,
+      entry,
+      entity.data,
+      "api",
+    );
+    return c.json({
+      connection: connectionView(
+        receipt.connection,
+        await loadProviders(c.var.deps),
+      ),
+      entity: receipt.entity,
+      // False when Finch no longer had the entity; either way it shares nothing now.
       revoked_upstream: receipt.revokedUpstream,
       disconnected_at: receipt.disconnectedAt,
     });

@@ -157,6 +157,25 @@ export function disconnectedEvent(t: DisconnectedConnection): EventDraft {
   };
 }
 
+/** `connection.entity_disconnected`: one entity of a connection, the rest still live. */
+export function entityDisconnectedEvent(
+  connection: Connection,
+  entity: { id: string; name: string | null },
+  receipt: { by: string; revoked_upstream: boolean; disconnected_at: string },
+): EventDraft {
+  return {
+    type: "connection.entity_disconnected",
+    data: connectionData(connection, receipt.disconnected_at, {
+      by: receipt.by,
+      revoked_upstream: receipt.revoked_upstream,
+      disconnected_at: receipt.disconnected_at,
+      entity,
+      entities: connection.entities.filter((e) => e.status !== "disconnected")
+        .map((e) => ({ id: e.id, name: e.name })),
+    }),
+  };
+}
+
 /**
  * `finch.<event_type>` for a Finch webhook about `connection` (after whatever it
  * changed), or none for a type not spelled as Finch spells them.

@@ -60,6 +60,15 @@ export interface FinchGateway {
   /** The company's legal name (of one entity, for multi-entity connections). */
   companyName(accessToken: string, entityId?: string): Promise<string | null>;
   disconnect(accessToken: string): Promise<void>;
+  /**
+   * Disconnects entities of a multi-entity connection, the rest staying connected
+   * (`POST /disconnect-entity`). False when Finch no longer knew them: they were
+   * disconnected already.
+   */
+  disconnectEntities(
+    accessToken: string,
+    entityIds: string[],
+  ): Promise<boolean>;
   providers(): Promise<Provider[]>;
 }
 
@@ -246,6 +255,24 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
         await (await bearer(accessToken)).account.disconnect({ maxRetries: 2 });
       } catch (err) {
         throw await mapError(err, "disconnecting", "bearer");
+      }
+    },
+
+    async disconnectEntities(accessToken, entityIds) {
+      try {
+        await (await bearer(accessToken)).account.disconnectEntity({
+          entity_ids: entityIds,
+        }, { maxRetries: 2 });
+        return true;
+      } catch (err) {
+        // A 400 that names only entities Finch does not find: they are gone already.
+        const body = errorBody((await ready()).Finch, err);
+        const errors = body?.errors;
+        if (
+          Array.isArray(errors) && errors.length > 0 &&
+          errors.every((e) => e?.error === "NOT_FOUND")
+        ) return false;
+        throw await mapError(err, "disconnecting the entity", "bearer");
       }
     },
 

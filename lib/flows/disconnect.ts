@@ -9,14 +9,28 @@
  *
  * The record is read once, by the caller (the employer's page or the integrator API),
  * and passed down; the write is guarded by its versionstamp.
+ *
+ * One entity of a multi-entity connection can be disconnected alone
+ * ({@linkcode disconnectEntity}): Finch first, then the entity is marked disconnected on
+ * the record, which the card and the API then leave out.
  */
+import { applyStatus } from "../db/connection_status.ts";
 import { type ConnectionEntry, getAccessToken } from "../db/connections.ts";
 import { disconnectRecord } from "../db/disconnected.ts";
-import type { DisconnectedBy, DisconnectedConnection } from "../db/schemas.ts";
-import { disconnectedEvent, recordEvents } from "../events/emit.ts";
+import type {
+  Connection,
+  DisconnectedBy,
+  DisconnectedConnection,
+} from "../db/schemas.ts";
+import { AppError } from "../errors.ts";
+import {
+  disconnectedEvent,
+  entityDisconnectedEvent,
+  recordEvents,
+} from "../events/emit.ts";
 import { FinchTokenRevoked } from "../finch/gateway.ts";
 import type { AppDeps } from "../http/env.ts";
-import { flowError } from "./errors.ts";
+import { backToConnections, flowError } from "./errors.ts";
 
 /** What a disconnect revoked, for the receipt shown to the employer or the API. */
 export interface DisconnectReceipt {
@@ -73,4 +87,91 @@ export async function disconnectConnection(
     by,
   });
   return { connection: tombstone, revokedUpstream, disconnectedAt };
+}
+
+/** What disconnecting one entity did, for the receipt. */
+export interface EntityReceipt {
+  /** The connection as it is now: the entity marked disconnected, the rest live. */
+  connection: Connection;
+  entity: { id: string; name: string | null };
+  /** Whether Finch confirmed it now (false: Finch no longer had the entity). */
+  revokedUpstream: boolean;
+  disconnectedAt: string;
+}
+
+/**
+ * Disconnects one entity of a multi-entity connection (Finch's `/disconnect-entity`),
+ * the other entities staying connected; then marks it disconnected on the record, in one
+ * atomic op with the integrator's `connection.entity_disconnected` event. A connection's
+ * last live entity is not disconnected alone: that is disconnecting the connection.
+ *
+ * @example
+ * ```ts
+ * const receipt = await disconnectEntity(deps, entry, "ent_2", "employer");
+ * ```
+ */
+export async function disconnectEntity(
+  deps: AppDeps,
+  entry: ConnectionEntry,
+  entityId: string,
+  by: Exclude<DisconnectedBy, "system">,
+): Promise<EntityReceipt> {
+  const { customer_id, connection_id } = entry.value;
+  const live = entry.value.entities.filter((e) => e.status !== "disconnected");
+  const entity = live.find((e) => e.id === entityId);
+  if (!entity) throw entityNotFound();
+  if (live.length < 2) {
+    throw new AppError(
+      409,
+      "only_entity",
+      "This is the connection's only entity. To stop sharing its data, disconnect the whole connection.",
+      { title: "Disconnect the connection instead", action: backToConnections },
+    );
+  }
+  const token = await getAccessToken(deps.kv, deps.sealer, connection_id);
+  if (!token) throw entityNotFound();
+  let revokedUpstream: boolean;
+  try {
+    revokedUpstream = await deps.finch.disconnectEntities(token, [entityId]);
+  } catch (err) {
+    throw flowError(err, "disconnect the entity");
+  }
+  const disconnectedAt = new Date(deps.now()).toISOString();
+  const named = { id: entity.id, name: entity.name };
+  const result = await applyStatus(deps.kv, connection_id, {
+    status: "disconnected",
+    at: disconnectedAt,
+    entity_id: entityId,
+  }, {
+    also: (op, _round, { connection }) =>
+      recordEvents(deps, op, [
+        entityDisconnectedEvent(connection, named, {
+          by,
+          revoked_upstream: revokedUpstream,
+          disconnected_at: disconnectedAt,
+        }),
+      ]),
+  });
+  // Gone meanwhile (a concurrent disconnect of the whole connection).
+  if (result.outcome === "not_found") throw entityNotFound();
+  deps.log("info", "entity_disconnected", {
+    customer_id,
+    connection_id,
+    entity_id: entityId,
+    by,
+  });
+  return {
+    connection: result.connection,
+    entity: named,
+    revokedUpstream,
+    disconnectedAt,
+  };
+}
+
+/** The 404 for an entity the connection does not have (or no longer has live). */
+function entityNotFound(): AppError {
+  return new AppError(404, "not_found", "This connection has no such entity.", {
+    title: "Entity not found",
+    action: backToConnections,
+  });
 }
