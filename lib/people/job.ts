@@ -1,0 +1,288 @@
+/**
+ * The people job of a customer: a small state machine in KV, advanced one queue message
+ * at a time, so that a process killed at any point (`kill -9`) loses nothing: KV hands
+ * the unacknowledged message out again, and every step is idempotent (it checks the
+ * state it read before writing, and writes the same keys when run twice).
+ *
+ * ```
+ * people.trigger ──▶ fetching ──(people.fetch per connection page)──▶ reconciling ──▶ done
+ *   (queued)           │  each connection: offset 0, 1000, ... until its directory ends
+ *                      └─ people.check after each connection ends: all ended → reconcile
+ * ```
+ *
+ * - Triggers (a connection made or reconnected, a data webhook, a disconnect, the
+ *   refresh route, a stale read) carry the time of what asked for them. A job started
+ *   after that time covers it, so a storm of triggers makes one job; a trigger during a
+ *   job marks it `rerun_at`, and the job queues one more trigger when it ends.
+ * - Fetching: lib/people/fetch.ts; reconciling: lib/people/build.ts.
+ *
+ * @module
+ */
+import { ulid } from "ulid";
+import {
+  connectionsPrefix,
+  peopleJobConnectionKey,
+  peopleJobConnectionsPrefix,
+  peopleJobKey,
+  peopleSummaryKey,
+} from "../db/keys.ts";
+import {
+  addPeopleTrigger,
+  type ConnectionOutcome,
+  type PeopleSummary,
+  type PeopleTrigger,
+} from "../db/people.ts";
+import { commit, decideLoop, retryTransient } from "../db/retry.ts";
+import type { Connection } from "../db/schemas.ts";
+import type { AppDeps } from "../http/env.ts";
+
+/** What the job needs. */
+export type JobDeps = Pick<
+  AppDeps,
+  "kv" | "sealer" | "finch" | "log" | "now" | "config"
+>;
+
+/** A customer's job, at `["people_jobs", customer_id]`. */
+export interface PeopleJob {
+  id: string;
+  status: "fetching" | "reconciling" | "done";
+  /** When the trigger that started it was asked for. */
+  requested_at: string;
+  started_at: string;
+  finished_at: string | null;
+  connections: string[];
+  /** A trigger came while it ran: one more job when it ends. */
+  rerun_at: number | null;
+}
+
+/** Where one connection's fetch stands in a job. */
+export interface JobConnection {
+  connection_id: string;
+  provider_id: string;
+  company_id: string;
+  state: "fetching" | ConnectionOutcome["state"];
+  /** The next directory offset to read. */
+  offset: number;
+  individuals: number;
+  pages: number;
+  /** Retries of the current page (202, 429, 5xx). */
+  attempts: number;
+  error?: string;
+}
+
+/** One page of one connection's fetch. */
+export interface FetchMessage {
+  kind: "people.fetch";
+  customer_id: string;
+  job_id: string;
+  connection_id: string;
+  offset: number;
+  attempt: number;
+}
+
+/** Whether all connections ended, then the reconcile. */
+export interface StepMessage {
+  kind: "people.check" | "people.reconcile";
+  customer_id: string;
+  job_id: string;
+}
+
+/** Every message of the people job. */
+export type PeopleMessage = PeopleTrigger | FetchMessage | StepMessage;
+
+/** Whether a queued value is a well-formed people message. */
+export function isPeopleMessage(message: unknown): message is PeopleMessage {
+  const m = message as Record<string, unknown>;
+  if (typeof m !== "object" || m === null) return false;
+  if (typeof m.customer_id !== "string") return false;
+  switch (m.kind) {
+    case "people.trigger":
+      return typeof m.at === "number";
+    case "people.fetch":
+      return typeof m.job_id === "string" &&
+        typeof m.connection_id === "string" && typeof m.offset === "number" &&
+        typeof m.attempt === "number";
+    case "people.check":
+    case "people.reconcile":
+      return typeof m.job_id === "string";
+    default:
+      return false;
+  }
+}
+
+/** The job's header and its versionstamp. */
+export async function getJob(
+  kv: Deno.Kv,
+  customer_id: string,
+): Promise<Deno.KvEntryMaybe<PeopleJob>> {
+  return await retryTransient(() =>
+    kv.get<PeopleJob>(peopleJobKey(customer_id))
+  );
+}
+
+/** The customer's live connections (every one not disconnected through the portal). */
+export async function liveConnections(
+  kv: Deno.Kv,
+  customer_id: string,
+): Promise<Connection[]> {
+  return await retryTransient(async () => {
+    const out: Connection[] = [];
+    const iter = kv.list<Connection>({
+      prefix: connectionsPrefix(customer_id),
+    });
+    for await (const e of iter) out.push(e.value);
+    return out;
+  });
+}
+
+/**
+ * Handles a trigger: starts a job unless one started after it (which covers it), or
+ * marks the running one to run again.
+ */
+export async function onTrigger(
+  deps: JobDeps,
+  m: PeopleTrigger,
+): Promise<void> {
+  const { kv } = deps;
+  await decideLoop("people trigger", async () => {
+    const entry = await getJob(kv, m.customer_id);
+    const job = entry.value;
+    if (job && Date.parse(job.started_at) >= m.at) return { done: null };
+    if (job && job.status !== "done") {
+      if (job.rerun_at !== null && job.rerun_at >= m.at) return { done: null };
+      return {
+        commit: () =>
+          kv.atomic().check(entry).set(entry.key, { ...job, rerun_at: m.at }),
+        result: null,
+      };
+    }
+    const connections = await liveConnections(kv, m.customer_id);
+    const now = deps.now();
+    const next: PeopleJob = {
+      id: ulid(now),
+      status: connections.length ? "fetching" : "reconciling",
+      requested_at: new Date(m.at).toISOString(),
+      started_at: new Date(now).toISOString(),
+      finished_at: null,
+      connections: connections.map((c) => c.connection_id),
+      rerun_at: null,
+    };
+    const summary = await kv.get<PeopleSummary>(
+      peopleSummaryKey(m.customer_id),
+    );
+    return {
+      commit: () => {
+        const op = kv.atomic().check(entry).set(entry.key, next);
+        op.set(
+          peopleSummaryKey(m.customer_id),
+          {
+            ...(summary.value ?? emptySummary()),
+            state: "refreshing",
+          } satisfies PeopleSummary,
+        );
+        for (const c of connections) {
+          const state: JobConnection = {
+            connection_id: c.connection_id,
+            provider_id: c.provider_id,
+            company_id: c.company_id,
+            state: "fetching",
+            offset: 0,
+            individuals: 0,
+            pages: 0,
+            attempts: 0,
+          };
+          op.set(
+            peopleJobConnectionKey(m.customer_id, next.id, c.connection_id),
+            state,
+          );
+          op.enqueue(
+            {
+              kind: "people.fetch",
+              customer_id: m.customer_id,
+              job_id: next.id,
+              connection_id: c.connection_id,
+              offset: 0,
+              attempt: 0,
+            } satisfies FetchMessage,
+          );
+        }
+        if (!connections.length) {
+          op.enqueue(stepMessage("people.reconcile", m.customer_id, next.id));
+        }
+        return op;
+      },
+      result: null,
+    };
+  });
+}
+
+/** A summary before any list was built. */
+export function emptySummary(): PeopleSummary {
+  return {
+    as_of: null,
+    state: "never",
+    people: 0,
+    systems: 0,
+    shared: 0,
+    by_connection: {},
+  };
+}
+
+export function stepMessage(
+  kind: StepMessage["kind"],
+  customer_id: string,
+  job_id: string,
+): StepMessage {
+  return { kind, customer_id, job_id };
+}
+
+/** The connection states of a job. */
+export async function jobConnections(
+  kv: Deno.Kv,
+  customer_id: string,
+  job_id: string,
+): Promise<JobConnection[]> {
+  return await retryTransient(async () => {
+    const out: JobConnection[] = [];
+    const prefix = peopleJobConnectionsPrefix(customer_id, job_id);
+    for await (const e of kv.list<JobConnection>({ prefix })) {
+      out.push(e.value);
+    }
+    return out;
+  });
+}
+
+/** Moves the job to reconciling once every connection's fetch ended. */
+export async function onCheck(deps: JobDeps, m: StepMessage): Promise<void> {
+  const { kv } = deps;
+  const entry = await getJob(kv, m.customer_id);
+  if (entry.value?.id !== m.job_id || entry.value.status !== "fetching") return;
+  const states = await jobConnections(kv, m.customer_id, m.job_id);
+  if (states.some((s) => s.state === "fetching")) return;
+  // Another check may win: it queued the same reconcile.
+  await commit(() =>
+    kv.atomic().check(entry).set(entry.key, {
+      ...entry.value!,
+      status: "reconciling",
+    }).enqueue(stepMessage("people.reconcile", m.customer_id, m.job_id))
+  );
+}
+
+/** Adds the ending of a job to `op`: done, and one more trigger if one came meanwhile. */
+export function addJobDone(
+  op: Deno.AtomicOperation,
+  job: PeopleJob,
+  customer_id: string,
+  nowMs: number,
+): void {
+  op.set(
+    peopleJobKey(customer_id),
+    {
+      ...job,
+      status: "done",
+      finished_at: new Date(nowMs).toISOString(),
+      rerun_at: null,
+    } satisfies PeopleJob,
+  );
+  if (job.rerun_at !== null) addPeopleTrigger(op, customer_id, job.rerun_at);
+}
