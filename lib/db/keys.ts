@@ -33,6 +33,7 @@
  * | `["people_chunks", customer_id, result_id, n]` | sealed page of people | the reconciled list, 100 people per value |
  * | `["people_conflict_chunks", customer_id, result_id, n]` | sealed page of conflicts | its conflicts |
  * | `["people_summary", customer_id]` | PeopleSummary | counts for the page, no personal data |
+ * | `["people_requests", customer_id]` | KvU64 ms | the latest time a job was asked for (a job started before it is not the latest) |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -324,5 +325,11 @@ export const peopleChunkKey = (
 /** The page's counts. @example `peopleSummaryKey("acme")` */
 export const peopleSummaryKey = (customer_id: string): Deno.KvKey => [
   "people_summary",
+  customer_id,
+];
+
+/** When a people job was last asked for. @example `peopleRequestKey("acme")` */
+export const peopleRequestKey = (customer_id: string): Deno.KvKey => [
+  "people_requests",
   customer_id,
 ];

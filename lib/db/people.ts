@@ -19,6 +19,7 @@ import type { Sealer } from "../sealing.ts";
 import {
   peopleChunkKey,
   peopleChunksPrefix,
+  peopleRequestKey,
   peopleResultKey,
   peopleRosterKey,
   peopleRosterMetaKey,
@@ -304,6 +305,19 @@ export function addPeopleTrigger(
   return op.enqueue(message, { delay: Math.max(0, Math.round(delayMs)) });
 }
 
+/** When a people job was last asked for (ms), or null. */
+export async function lastRequested(
+  kv: Deno.Kv,
+  customer_id: string,
+): Promise<number | null> {
+  const e = await retryTransient(() =>
+    kv.get<Deno.KvU64 | bigint>(peopleRequestKey(customer_id))
+  );
+  const v = e.value;
+  if (v === null) return null;
+  return Number(typeof v === "bigint" ? v : v.value);
+}
+
 /** Asks for a people job now (the refresh route, a stale read, a disconnect). */
 export async function requestPeopleJob(
   kv: Deno.Kv,
@@ -311,5 +325,13 @@ export async function requestPeopleJob(
   atMs: number,
   delayMs = 0,
 ): Promise<void> {
-  await commit(() => addPeopleTrigger(kv.atomic(), customer_id, atMs, delayMs));
+  // The latest request is kept (KV's max, so concurrent requests never move it back):
+  // a reader knows a refresh is on its way before the job starts. (Triggers added to
+  // other changes' ops leave no mark: those ops stay as they were.)
+  await commit(() =>
+    addPeopleTrigger(kv.atomic(), customer_id, atMs, delayMs).max(
+      peopleRequestKey(customer_id),
+      BigInt(Math.round(atMs)),
+    )
+  );
 }

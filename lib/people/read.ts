@@ -14,6 +14,7 @@
 import {
   type ConnectionOutcome,
   getPeopleResult,
+  lastRequested,
   PAGE_PEOPLE,
   type PeopleState,
   readChunks,
@@ -66,11 +67,15 @@ export async function readPeople(
     listId = m[1];
     offset = Number(m[2]);
   }
-  const [result, job] = await Promise.all([
+  const [result, job, requested] = await Promise.all([
     getPeopleResult(kv, customer_id),
     getJob(kv, customer_id),
+    lastRequested(kv, customer_id),
   ]);
-  const running = job.value !== null && job.value.status !== "done";
+  // Running, or asked for and not started yet (debounced, queued, a rerun).
+  const started = job.value ? Date.parse(job.value.started_at) : -Infinity;
+  const running = (job.value !== null && job.value.status !== "done") ||
+    (requested !== null && requested > started);
   if (listId !== null && listId !== result?.id) {
     throw new AppError(
       409,

@@ -10,7 +10,11 @@ import { assertNoTokenLeak, type ConnectTest } from "../connect/_helpers.ts";
 
 export interface PeopleTest extends ConnectTest {
   /** Connects `company` on `provider` for `acme`; returns the new connection id. */
-  connect(company: string, provider?: string): Promise<string>;
+  connect(
+    company: string,
+    provider?: string,
+    entities?: string,
+  ): Promise<string>;
   // deno-lint-ignore no-explicit-any
   api(method: string, path: string): Promise<{ status: number; body: any }>;
   /** Waits until the list is built (not refreshing, not never) after `since`. */
@@ -67,7 +71,7 @@ export async function withPeople(
     sim: base.portal.sim!,
     recorded,
     api,
-    async connect(company, provider = "gusto") {
+    async connect(company, provider = "gusto", entities) {
       const before = await api("GET", "/api/customers/acme/connections");
       const known = new Set(
         before.body.connections.map((c: { connection_id: string }) =>
@@ -77,6 +81,7 @@ export async function withPeople(
       const res = await client.connect({
         company_name: company,
         provider_id: provider,
+        entities,
       });
       if (res.status !== 303) throw new Error(`connect: ${await res.text()}`);
       await res.body?.cancel();
