@@ -92,6 +92,8 @@ export interface PeopleResult {
   state: "fresh" | "partial";
   people: number;
   chunks: number;
+  /** The index of the first person of each page (pages vary in size). */
+  chunk_starts: number[];
   conflict_chunks: number;
   /** SHA-256 of the list's content: an unchanged refresh emits no event. */
   digest: string;
@@ -106,7 +108,10 @@ export interface RosterMeta {
   fetched_at: string;
 }
 
-/** People per sealed page: ~100 people stay well under KV's 64 KiB per value. */
+/**
+ * Records per sealed roster page (~250 bytes each): well under KV's 64 KiB per value.
+ * List pages also stop at a size (lib/people/build.ts).
+ */
 export const PAGE_PEOPLE = 100;
 
 const aadOf = (key: Deno.KvKey) => `people:${JSON.stringify(key)}`;
@@ -303,19 +308,6 @@ export function addPeopleTrigger(
     at: atMs,
   };
   return op.enqueue(message, { delay: Math.max(0, Math.round(delayMs)) });
-}
-
-/** When a people job was last asked for (ms), or null. */
-export async function lastRequested(
-  kv: Deno.Kv,
-  customer_id: string,
-): Promise<number | null> {
-  const e = await retryTransient(() =>
-    kv.get<Deno.KvU64 | bigint>(peopleRequestKey(customer_id))
-  );
-  const v = e.value;
-  if (v === null) return null;
-  return Number(typeof v === "bigint" ? v : v.value);
 }
 
 /** Asks for a people job now (the refresh route, a stale read, a disconnect). */

@@ -46,6 +46,7 @@ import { assignIds, comparePeople, personView, rememberIds } from "./ids.ts";
 import {
   addJobDone,
   getJob,
+  getRequested,
   jobConnections,
   type JobDeps,
   liveConnections,
@@ -55,6 +56,11 @@ import { type PersonRecord, reconcile } from "./match.ts";
 
 /** Conflicts per sealed page: two ids and a reason each, far smaller than a person. */
 const PAGE_CONFLICTS = 300;
+/**
+ * JSON characters per sealed page: sealing adds a third (base64), so a page stays under
+ * KV's 64 KiB per value.
+ */
+const PAGE_CHARS = 40_000;
 /** Sealed pages per atomic op: well under KV's 800 KB per op. */
 const PAGES_PER_OP = 8;
 
@@ -161,38 +167,54 @@ export async function onReconcile(
     as_of: new Date(now).toISOString(),
     state: outcomes.every((o) => o.state === "ok") ? "fresh" : "partial",
     people: people.length,
-    chunks,
-    conflict_chunks: conflictChunks,
+    chunks: chunks.length,
+    chunk_starts: chunks,
+    conflict_chunks: conflictChunks.length,
     digest,
     connections: outcomes,
   };
   const changed = digest !== prev?.digest;
-  const res = await commit(() => {
-    const op = kv.atomic().check(entry).check(prevEntry)
-      .set(peopleResultKey(cid), result)
-      .set(peopleSummaryKey(cid), summaryOf(result, shared));
-    addJobDone(op, job, cid, now);
-    if (changed) {
-      recordEvents(deps, op, [{
-        type: "people.updated",
-        data: {
-          customer_id: cid,
-          occurred_at: result.as_of,
-          state: result.state,
-          people: result.people,
-          shared,
-          conflicts: conflicts.length,
-          connections: outcomes.map((o) => ({
-            connection_id: o.connection_id,
-            provider_id: o.provider_id,
-            state: o.state,
-            individuals: o.individuals,
-          })),
-        },
-      }]);
-    }
-    return op;
-  });
+  const finish = (
+    requestEntry: Deno.KvEntryMaybe<unknown>,
+    requestedAt: number | null,
+  ) =>
+    commit(() => {
+      const op = kv.atomic().check(entry).check(prevEntry).check(requestEntry)
+        .set(peopleResultKey(cid), result)
+        .set(peopleSummaryKey(cid), summaryOf(result, shared));
+      addJobDone(op, job, cid, now, requestedAt);
+      if (changed) {
+        recordEvents(deps, op, [{
+          type: "people.updated",
+          data: {
+            customer_id: cid,
+            occurred_at: result.as_of,
+            state: result.state,
+            people: result.people,
+            shared,
+            conflicts: conflicts.length,
+            connections: outcomes.map((o) => ({
+              connection_id: o.connection_id,
+              provider_id: o.provider_id,
+              state: o.state,
+              individuals: o.individuals,
+            })),
+          },
+        }]);
+      }
+      return op;
+    });
+  // Checked against the job, the list and the latest request as read: a request that
+  // came meanwhile (a trigger during the job) is decided again here, so it is never lost.
+  let requested = await getRequested(kv, cid);
+  let res: Deno.KvCommitResult | Deno.KvCommitError = { ok: false };
+  for (let round = 0; round < 20; round++) {
+    res = await finish(requested.entry, requested.at);
+    if (res.ok) break;
+    const again = await getJob(kv, cid);
+    if (again.versionstamp !== entry.versionstamp) break; // finished by a copy
+    requested = await getRequested(kv, cid);
+  }
   if (!res.ok) return; // a redelivered copy of this step switched first
   log("info", "people_reconciled", {
     customer_id: cid,
@@ -206,7 +228,11 @@ export async function onReconcile(
   await cleanUp(deps, cid, job.id);
 }
 
-/** Writes `items` as sealed pages under `result_id`; returns how many pages. */
+/**
+ * Writes `items` as sealed pages under `result_id`, at most `size` items and about
+ * {@linkcode PAGE_CHARS} characters of JSON a page (a person with many records or
+ * emails takes more room); returns where each page starts.
+ */
 async function writePages<T>(
   deps: JobDeps,
   kind: "people_chunks" | "people_conflict_chunks",
@@ -214,7 +240,7 @@ async function writePages<T>(
   result_id: string,
   items: readonly T[],
   size: number,
-): Promise<number> {
+): Promise<number[]> {
   let pending: [Deno.KvKey, string][] = [];
   const flush = async () => {
     const batch = pending;
@@ -226,17 +252,28 @@ async function writePages<T>(
       return op;
     });
   };
-  let n = 0;
-  for (let i = 0; i < items.length; i += size, n++) {
-    const key = peopleChunkKey(kind, customer_id, result_id, n);
-    pending.push([
-      key,
-      await sealAt(deps.sealer, key, items.slice(i, i + size)),
-    ]);
+  const starts: number[] = [];
+  let page: T[] = [], chars = 0, index = 0;
+  const seal = async () => {
+    const key = peopleChunkKey(kind, customer_id, result_id, starts.length);
+    starts.push(index - page.length);
+    pending.push([key, await sealAt(deps.sealer, key, page)]);
+    page = [];
+    chars = 0;
     if (pending.length >= PAGES_PER_OP) await flush();
+  };
+  for (const item of items) {
+    const n = JSON.stringify(item).length;
+    if (page.length && (page.length >= size || chars + n > PAGE_CHARS)) {
+      await seal();
+    }
+    page.push(item);
+    chars += n;
+    index++;
   }
+  if (page.length) await seal();
   await flush();
-  return n;
+  return starts;
 }
 
 /**

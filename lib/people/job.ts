@@ -12,8 +12,10 @@
  *
  * - Triggers (a connection made or reconnected, a data webhook, a disconnect, the
  *   refresh route, a stale read) carry the time of what asked for them. A job started
- *   after that time covers it, so a storm of triggers makes one job; a trigger during a
- *   job marks it `rerun_at`, and the job queues one more trigger when it ends.
+ *   after that time covers it, so a storm of triggers makes one job. A trigger during a
+ *   job raises `["people_requests", customer_id]` (KV's max) and the job, when it ends,
+ *   queues one more trigger if that time is after its start. Triggers never write the
+ *   job's record (they only check it), so they never make a step's commit fail.
  * - Fetching: lib/people/fetch.ts; reconciling: lib/people/build.ts.
  *
  * @module
@@ -24,6 +26,7 @@ import {
   peopleJobConnectionKey,
   peopleJobConnectionsPrefix,
   peopleJobKey,
+  peopleRequestKey,
   peopleSummaryKey,
 } from "../db/keys.ts";
 import {
@@ -32,7 +35,7 @@ import {
   type PeopleSummary,
   type PeopleTrigger,
 } from "../db/people.ts";
-import { commit, decideLoop, retryTransient } from "../db/retry.ts";
+import { decideLoop, retryTransient } from "../db/retry.ts";
 import type { Connection } from "../db/schemas.ts";
 import type { AppDeps } from "../http/env.ts";
 
@@ -51,8 +54,6 @@ export interface PeopleJob {
   started_at: string;
   finished_at: string | null;
   connections: string[];
-  /** A trigger came while it ran: one more job when it ends. */
-  rerun_at: number | null;
 }
 
 /** Where one connection's fetch stands in a job. */
@@ -149,10 +150,13 @@ export async function onTrigger(
     const job = entry.value;
     if (job && Date.parse(job.started_at) >= m.at) return { done: null };
     if (job && job.status !== "done") {
-      if (job.rerun_at !== null && job.rerun_at >= m.at) return { done: null };
+      // Checked against the job read: had it ended meanwhile, this decides again.
       return {
         commit: () =>
-          kv.atomic().check(entry).set(entry.key, { ...job, rerun_at: m.at }),
+          kv.atomic().check(entry).max(
+            peopleRequestKey(m.customer_id),
+            BigInt(Math.round(m.at)),
+          ),
         result: null,
       };
     }
@@ -165,7 +169,6 @@ export async function onTrigger(
       started_at: new Date(now).toISOString(),
       finished_at: null,
       connections: connections.map((c) => c.connection_id),
-      rerun_at: null,
     };
     const summary = await kv.get<PeopleSummary>(
       peopleSummaryKey(m.customer_id),
@@ -255,25 +258,56 @@ export async function jobConnections(
 /** Moves the job to reconciling once every connection's fetch ended. */
 export async function onCheck(deps: JobDeps, m: StepMessage): Promise<void> {
   const { kv } = deps;
-  const entry = await getJob(kv, m.customer_id);
-  if (entry.value?.id !== m.job_id || entry.value.status !== "fetching") return;
-  const states = await jobConnections(kv, m.customer_id, m.job_id);
-  if (states.some((s) => s.state === "fetching")) return;
-  // Another check may win: it queued the same reconcile.
-  await commit(() =>
-    kv.atomic().check(entry).set(entry.key, {
-      ...entry.value!,
-      status: "reconciling",
-    }).enqueue(stepMessage("people.reconcile", m.customer_id, m.job_id))
-  );
+  await decideLoop("people check", async () => {
+    const entry = await getJob(kv, m.customer_id);
+    const job = entry.value;
+    if (job?.id !== m.job_id || job.status !== "fetching") {
+      return { done: null };
+    }
+    const states = await jobConnections(kv, m.customer_id, m.job_id);
+    if (states.some((s) => s.state === "fetching")) return { done: null };
+    // Another check may win: it queued the same reconcile, and this one stops.
+    return {
+      commit: () =>
+        kv.atomic().check(entry).set(
+          entry.key,
+          {
+            ...job,
+            status: "reconciling",
+          } satisfies PeopleJob,
+        ).enqueue(
+          stepMessage("people.reconcile", m.customer_id, m.job_id),
+        ),
+      result: null,
+    };
+  });
 }
 
-/** Adds the ending of a job to `op`: done, and one more trigger if one came meanwhile. */
+/** The latest request for a job, with its versionstamp (to check it did not move). */
+export async function getRequested(
+  kv: Deno.Kv,
+  customer_id: string,
+): Promise<{ entry: Deno.KvEntryMaybe<unknown>; at: number | null }> {
+  const entry = await retryTransient(() =>
+    kv.get<Deno.KvU64 | bigint>(peopleRequestKey(customer_id))
+  );
+  const v = entry.value;
+  return {
+    entry,
+    at: v === null ? null : Number(typeof v === "bigint" ? v : v.value),
+  };
+}
+
+/**
+ * Adds the ending of a job to `op`: done, and one more trigger when a request came
+ * after it started (`requested`, read with the entry the op checks).
+ */
 export function addJobDone(
   op: Deno.AtomicOperation,
   job: PeopleJob,
   customer_id: string,
   nowMs: number,
+  requested: number | null,
 ): void {
   op.set(
     peopleJobKey(customer_id),
@@ -281,8 +315,9 @@ export function addJobDone(
       ...job,
       status: "done",
       finished_at: new Date(nowMs).toISOString(),
-      rerun_at: null,
     } satisfies PeopleJob,
   );
-  if (job.rerun_at !== null) addPeopleTrigger(op, customer_id, job.rerun_at);
+  if (requested !== null && requested > Date.parse(job.started_at)) {
+    addPeopleTrigger(op, customer_id, requested);
+  }
 }

@@ -14,8 +14,6 @@
 import {
   type ConnectionOutcome,
   getPeopleResult,
-  lastRequested,
-  PAGE_PEOPLE,
   type PeopleState,
   readChunks,
   requestPeopleJob,
@@ -23,7 +21,7 @@ import {
   type StoredPerson,
 } from "../db/people.ts";
 import { AppError, badRequest } from "../errors.ts";
-import { getJob, type JobDeps } from "./job.ts";
+import { getJob, getRequested, type JobDeps } from "./job.ts";
 
 /** A list older than this is refreshed when read. */
 export const STALE_MS = 24 * 3600_000;
@@ -70,7 +68,7 @@ export async function readPeople(
   const [result, job, requested] = await Promise.all([
     getPeopleResult(kv, customer_id),
     getJob(kv, customer_id),
-    lastRequested(kv, customer_id),
+    getRequested(kv, customer_id).then((r) => r.at),
   ]);
   // Running, or asked for and not started yet (debounced, queued, a rerun).
   const started = job.value ? Date.parse(job.value.started_at) : -Infinity;
@@ -101,20 +99,22 @@ export async function readPeople(
     deps.log("info", "people_stale_refresh", { customer_id });
   }
   const end = Math.min(result.people, offset + options.limit);
-  const people = offset >= result.people ? [] : (await readChunks<
-    StoredPerson
-  >(
-    kv,
-    sealer,
-    "people_chunks",
-    customer_id,
-    result.id,
-    Math.floor(offset / PAGE_PEOPLE),
-    Math.ceil(end / PAGE_PEOPLE),
-  )).slice(
-    offset % PAGE_PEOPLE,
-    offset % PAGE_PEOPLE + (end - offset),
-  );
+  let people: StoredPerson[] = [];
+  if (offset < end) {
+    // The pages holding [offset, end): pages vary in size, their starts are listed.
+    const starts = result.chunk_starts;
+    const first = lastAtOrBefore(starts, offset);
+    const last = lastAtOrBefore(starts, end - 1);
+    people = (await readChunks<StoredPerson>(
+      kv,
+      sealer,
+      "people_chunks",
+      customer_id,
+      result.id,
+      first,
+      last + 1,
+    )).slice(offset - starts[first], end - starts[first]);
+  }
   // Conflicts are few (ids and a reason each): all of them come with the first page.
   const conflicts = offset === 0
     ? await readChunks<StoredConflict>(
@@ -135,4 +135,15 @@ export async function readPeople(
     conflicts,
     next_cursor: end < result.people ? `${result.id}.${end}` : null,
   };
+}
+
+/** The index of the last element of sorted `starts` at or before `n`. */
+function lastAtOrBefore(starts: readonly number[], n: number): number {
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= n) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

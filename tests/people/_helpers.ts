@@ -102,7 +102,10 @@ export async function withPeople(
           b.state !== "refreshing" && b.state !== "never" && b.as_of !== since
         ) return b;
         if (Date.now() > deadline) {
-          throw new Error(`list not built: ${b.state} ${b.as_of}`);
+          const steps = base.logs.filter((l) => l.includes('"people_'));
+          throw new Error(
+            `list not built: ${b.state} ${b.as_of}\n${steps.join("\n")}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }
