@@ -13,9 +13,10 @@
  *   reconcile step holds the customer's records (matching needs them all), so the growth
  *   follows the roster there, not the pages.
  * - Finch's rate limits (`SIM_RATE_LIMITS=finch`, 20 requests a minute per endpoint):
- *   3 × 5,000 people from the first connection to the list, counting the 429s met and
- *   checking every connection ends `ok`. (3 × 10,000 would need 90 requests per endpoint
- *   counting the first jobs: minutes of waiting on the limits alone.)
+ *   the same two lists (the first one, then a refresh) of 3 × 5,000 people: 30 requests
+ *   per endpoint, so the 429s come; counted, and every connection must end `ok`.
+ *   (3 × 10,000 took 138 s on two busy cores, 62 429s waited out: minutes of waiting on
+ *   the limits alone, too long for every bench run.)
  *
  * Each run is a child process (this file, as a script, with `--expose-gc`).
  *
@@ -32,6 +33,8 @@ interface RunResult {
   size: number;
   limits: string;
   ms: number;
+  /** From the first connection to the first list. */
+  firstMs: number;
   peakHeapDelta: number;
   people: number;
   shared: number;
@@ -60,12 +63,28 @@ async function child(size: number, limits: "off" | "finch") {
       });
       return await res.json();
     };
+    // Polled in the store, not through the API: the harness keeps every answer it
+    // gives (to scan for tokens), which would count in the heap figure.
     const built = async (since: string | null) => {
       for (;;) {
-        const b = await api("GET", "/api/customers/acme/people?limit=1");
+        const [job, result, requested] = await Promise.all([
+          kv.get<{ status: string; started_at: string }>([
+            "people_jobs",
+            "acme",
+          ]),
+          kv.get<{ as_of: string; connections: { state: string }[] }>([
+            "people_results",
+            "acme",
+          ]),
+          kv.get<bigint | Deno.KvU64>(["people_requests", "acme"]),
+        ]);
+        const v = requested.value ?? 0n;
+        const asked = Number(typeof v === "bigint" ? v : v.value);
         if (
-          b.state !== "refreshing" && b.state !== "never" && b.as_of !== since
-        ) return b;
+          job.value?.status === "done" && result.value &&
+          result.value.as_of !== since &&
+          asked <= Date.parse(job.value.started_at)
+        ) return result.value;
         await new Promise((r) => setTimeout(r, 20));
       }
     };
@@ -79,27 +98,19 @@ async function child(size: number, limits: "off" | "finch") {
     }
     await api("POST", "/api/customers/acme/people/refresh");
     let list = await built(null);
-    if (limits === "finch") {
-      // The first list, from the connections' own triggers, is the figure.
-      list = await built(null);
-    } else {
-      // Warm: the first list (its jobs compiled every path); then the timed refresh.
-      gc();
-      gc();
-    }
+    const firstMs = performance.now() - t0;
+    // Warm: the first list (its jobs compiled every path); then the timed refresh.
+    gc();
+    gc();
     const base = Deno.memoryUsage().heapUsed;
     let peak = base;
     const sampler = setInterval(() => {
       peak = Math.max(peak, Deno.memoryUsage().heapUsed);
     }, 20);
     const t1 = performance.now();
-    if (limits === "off") {
-      await api("POST", "/api/customers/acme/people/refresh");
-      list = await built(list.as_of);
-    }
-    const elapsed = limits === "off"
-      ? performance.now() - t1
-      : performance.now() - t0;
+    await api("POST", "/api/customers/acme/people/refresh");
+    list = await built(list.as_of);
+    const elapsed = performance.now() - t1;
     clearInterval(sampler);
     peak = Math.max(peak, Deno.memoryUsage().heapUsed);
     const summary = (await kv.get<{ people: number; shared: number }>([
@@ -110,6 +121,7 @@ async function child(size: number, limits: "off" | "finch") {
       size,
       limits,
       ms: elapsed,
+      firstMs,
       peakHeapDelta: peak - base,
       people: summary.people,
       shared: summary.shared,
@@ -179,8 +191,8 @@ export async function people(_config: BenchConfig): Promise<SectionResult> {
       },
       {
         figure:
-          "People: 3 × 5,000 people with Finch's rate limits (SIM_RATE_LIMITS=finch), connections to list",
-        value: `${
+          "People: 3 × 5,000 people with Finch's rate limits (SIM_RATE_LIMITS=finch): first list, then a refresh",
+        value: `${fmt(limited.firstMs / 1000, 1)} s + ${
           fmt(limited.ms / 1000, 1)
         } s, ${limited.rateLimited} 429s waited out`,
         baseline: "every connection ok",
@@ -193,7 +205,9 @@ export async function people(_config: BenchConfig): Promise<SectionResult> {
     details: [
       "### People list (in-process, KV file)",
       [big, small, limited].map((r) =>
-        `- ${r.size} × 3, limits ${r.limits}: ${fmt(r.ms, 0)} ms, peak heap +${
+        `- ${r.size} × 3, limits ${r.limits}: first list ${
+          fmt(r.firstMs, 0)
+        } ms, refresh ${fmt(r.ms, 0)} ms, peak heap +${
           mb(r.peakHeapDelta)
         }, ${r.people} people (${r.shared} shared), connections ${
           r.states.join("/")
