@@ -215,7 +215,12 @@ export async function onReconcile(
     if (again.versionstamp !== entry.versionstamp) break; // finished by a copy
     requested = await getRequested(kv, cid);
   }
-  if (!res.ok) return; // a redelivered copy of this step switched first
+  if (!res.ok) {
+    const again = await getJob(kv, cid);
+    if (again.versionstamp !== entry.versionstamp) return; // a copy switched first
+    // Still ours and still not committed: KV delivers the step again.
+    throw new Error("people list: the switch kept losing its checks");
+  }
   log("info", "people_reconciled", {
     customer_id: cid,
     job_id: job.id,

@@ -149,7 +149,7 @@ export async function onTrigger(
     const entry = await getJob(kv, m.customer_id);
     const job = entry.value;
     if (job && Date.parse(job.started_at) >= m.at) return { done: null };
-    if (job && job.status !== "done") {
+    if (job && job.status !== "done" && !abandoned(job, deps.now())) {
       // Checked against the job read: had it ended meanwhile, this decides again.
       return {
         commit: () =>
@@ -217,6 +217,20 @@ export async function onTrigger(
       result: null,
     };
   });
+}
+
+/**
+ * A job not ended this long after it started is taken as abandoned (a message KV gave
+ * up on after its own retries): the next trigger starts a new one over it, and a read
+ * no longer counts it as running. Steps of the old job then find another job id and do
+ * nothing.
+ */
+export const JOB_ABANDONED_MS = 30 * 60_000;
+
+/** Whether `job` runs no more (see {@linkcode JOB_ABANDONED_MS}). */
+export function abandoned(job: PeopleJob, nowMs: number): boolean {
+  return job.status !== "done" &&
+    nowMs - Date.parse(job.started_at) > JOB_ABANDONED_MS;
 }
 
 /** A summary before any list was built. */

@@ -21,7 +21,7 @@ import {
   type StoredPerson,
 } from "../db/people.ts";
 import { AppError, badRequest } from "../errors.ts";
-import { getJob, getRequested, type JobDeps } from "./job.ts";
+import { abandoned, getJob, getRequested, type JobDeps } from "./job.ts";
 
 /** A list older than this is refreshed when read. */
 export const STALE_MS = 24 * 3600_000;
@@ -72,7 +72,8 @@ export async function readPeople(
   ]);
   // Running, or asked for and not started yet (debounced, queued, a rerun).
   const started = job.value ? Date.parse(job.value.started_at) : -Infinity;
-  const running = (job.value !== null && job.value.status !== "done") ||
+  const running = (job.value !== null && job.value.status !== "done" &&
+    !abandoned(job.value, deps.now())) ||
     (requested !== null && requested > started);
   if (listId !== null && listId !== result?.id) {
     throw new AppError(

@@ -71,3 +71,27 @@ Deno.test("[people] a list older than 24 hours is answered as refreshing, and re
     },
   );
 });
+
+Deno.test("[people] a job abandoned half-way (its messages lost) does not block the list: the next request starts over", async () => {
+  await withPeople({}, async (t) => {
+    await t.connect("Acme, Inc.", "gusto");
+    const first = await t.built();
+    // As if KV had given up on a job's message 31 minutes ago, mid-fetch.
+    const key = ["people_jobs", "acme"];
+    const job = (await t.kv.get<Record<string, unknown>>(key)).value!;
+    await t.kv.set(key, {
+      ...job,
+      id: "01AAAAAAAAAAAAAAAAAAAAAAAA",
+      status: "fetching",
+      started_at: new Date(Date.now() - 31 * 60_000).toISOString(),
+      finished_at: null,
+    });
+    const refresh = await t.api("POST", "/api/customers/acme/people/refresh");
+    assert.equal(refresh.status, 202);
+    const rebuilt = await t.built(first.as_of);
+    assert.equal(rebuilt.state, "fresh");
+    const now = (await t.kv.get<{ id: string; status: string }>(key)).value!;
+    assert.equal(now.status, "done");
+    assert.notEqual(now.id, "01AAAAAAAAAAAAAAAAAAAAAAAA");
+  });
+});
