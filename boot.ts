@@ -20,6 +20,7 @@ import { consoleLogger, type Logger } from "./lib/log.ts";
 import { createSealer, parseTokenKeys } from "./lib/sealing.ts";
 import { createSigner } from "./lib/signing.ts";
 import { startEventWorker } from "./lib/events/worker.ts";
+import { startPeopleWorker } from "./lib/people/worker.ts";
 
 /** A built portal, ready to serve. */
 export interface Portal {
@@ -50,6 +51,11 @@ export interface BootOptions {
   finch?: (defaults: Parameters<typeof createFinchGateway>[0]) => FinchGateway;
   /** Integrator events: a shorter attempt timeout for tests (10 s otherwise). */
   events?: { timeoutMs?: number };
+  /**
+   * People jobs (lib/people/): on unless a test portal that is not about people turns
+   * them off, so that no job runs behind its back (testing/portal.ts).
+   */
+  people?: { enabled?: boolean };
   /** Simulator options for tests (clock, webhook retry delays...). */
   sim?: Partial<SimulatorOptions>;
   /**
@@ -145,6 +151,8 @@ async function build(
     now,
     timeoutMs: options.events?.timeoutMs,
   });
+  // ... and runs people jobs (lib/people/), on the same queue listener (lib/queue.ts).
+  const people = startPeopleWorker(deps, { enabled: options.people?.enabled });
   return {
     fetch: demo ? demo.serve(appFetch) : appFetch,
     config,
@@ -152,6 +160,7 @@ async function build(
     sim: demo?.sim,
     async close() {
       // First: attempts under way are handed back to the queue before the store closes.
+      await people.close();
       await events.close();
       await demo?.sim.close();
       if (!options.kv) kv.close();

@@ -36,6 +36,7 @@ import { memory } from "./sections/memory.ts";
 import { roundTrips } from "./sections/round_trips.ts";
 import { simData } from "./sections/sim_data.ts";
 import { events } from "./sections/events.ts";
+import { people } from "./sections/people.ts";
 
 const RUNNERS: Record<
   Section,
@@ -50,6 +51,7 @@ const RUNNERS: Record<
   round_trips: { run: roundTrips, wrk: false },
   sim_data: { run: simData, wrk: false },
   events: { run: events, wrk: true },
+  people: { run: people, wrk: false },
 };
 
 /** A short description of the machine, for the report. */

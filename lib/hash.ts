@@ -57,3 +57,29 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function toHex(value: Uint8Array): string {
   return value.toHex();
 }
+
+/**
+ * An incremental SHA-256, for a digest of something too large to build as one string
+ * (the people list: lib/people/build.ts).
+ *
+ * @example
+ * ```ts
+ * const h = sha256Stream();
+ * h.update("a").update("b");
+ * h.hex(); // same as toHex(sha256Bytes("ab"))
+ * ```
+ */
+export function sha256Stream(): {
+  update(value: string): ReturnType<typeof sha256Stream>;
+  hex(): string;
+} {
+  const h = sha256.create();
+  const self = {
+    update(value: string) {
+      h.update(encoder.encode(value));
+      return self;
+    },
+    hex: () => toHex(h.digest()),
+  };
+  return self;
+}

@@ -15,7 +15,7 @@
  *
  * A disconnected connection stays readable by id (status `disconnected`, its receipt,
  * no token: `/token` answers 410) and is listed with `?status=disconnected`. The events
- * feed is in `api_events.ts`, behind the same key.
+ * feed is in `api_events.ts`, the people list in `api_people.ts`, behind the same key.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
@@ -59,6 +59,7 @@ import {
 } from "../lib/links.ts";
 import { connectionView, loadProviders } from "../lib/views.ts";
 import { eventsRoutes } from "./api_events.ts";
+import { peopleRoutes } from "./api_people.ts";
 import { auditRoutes, tokenReadRoutes } from "./api_tokens.ts";
 
 /** Bodies here are a name, an email or a number: anything larger is a mistake. */
@@ -239,6 +240,7 @@ export function apiRoutes(): Hono<AppEnv> {
   });
 
   app.route("/events", eventsRoutes());
+  app.route("/", peopleRoutes());
 
   return app;
 }

@@ -49,6 +49,9 @@ export async function testPortal(
     // Built in memory once per process: a prebuilt bundle could be stale.
     islands: "build",
     demo: true,
+    // People jobs run only where a test asks for them (tests/people/): elsewhere they
+    // would add events to feeds and requests to the simulator behind the test's back.
+    people: { enabled: false },
     ...options,
     env: {
       PUBLIC_URL: base,

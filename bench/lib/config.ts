@@ -17,6 +17,7 @@ export const SECTIONS = [
   "round_trips",
   "sim_data",
   "events",
+  "people",
 ] as const;
 export type Section = typeof SECTIONS[number];
 

@@ -59,10 +59,19 @@ export interface EventData {
   [field: string]: unknown;
 }
 
+/** What a customer-wide event's `data` carries (`people.updated`): no connection. */
+export interface CustomerEventData {
+  customer_id: string;
+  occurred_at: string;
+  connection_id?: undefined;
+  status?: undefined;
+  [field: string]: unknown;
+}
+
 /** An event to record: its type and data (the id and timestamp are minted here). */
 export interface EventDraft {
   type: string;
-  data: EventData;
+  data: EventData | CustomerEventData;
 }
 
 /** An event as stored and as the feed shows it. */
@@ -70,7 +79,7 @@ export interface StoredEvent {
   id: string;
   type: string;
   timestamp: string;
-  data: EventData;
+  data: EventData | CustomerEventData;
   delivery: Delivery;
 }
 

@@ -25,6 +25,15 @@
  * | `["status_refresh_leases", connection_id]` | `{until}`, with `expireIn` | one status refresh per connection at a time (lib/flows/refresh.ts) |
  * | `["token_reads", id]` | AuditEntry, with `expireIn` | the audit log of access token reads, oldest first (ids are ULIDs) |
  * | `["token_reads_by_connection", connection_id, id]` | AuditEntry, with `expireIn` | the same entries per connection, for `?connection_id=` |
+ * | `["people_jobs", customer_id]` | PeopleJob | the customer's people job: its state machine (lib/people/job.ts) |
+ * | `["people_job_connections", customer_id, job_id, connection_id]` | JobConnection | where one connection's fetch stands in a job (its directory offset) |
+ * | `["people_rosters", customer_id, connection_id, job_id, offset]` | sealed page of records | a connection's fetched people, ~100 per value |
+ * | `["people_roster_meta", customer_id, connection_id]` | RosterMeta | which job's pages are the connection's current roster |
+ * | `["people_results", customer_id]` | PeopleResult | the reconciled list's header: its id, time, counts, digest, connections |
+ * | `["people_chunks", customer_id, result_id, n]` | sealed page of people | the reconciled list, 100 people per value |
+ * | `["people_conflict_chunks", customer_id, result_id, n]` | sealed page of conflicts | its conflicts |
+ * | `["people_summary", customer_id]` | PeopleSummary | counts for the page, no personal data |
+ * | `["people_requests", customer_id]` | KvU64 ms | the latest time a job was asked for (a job started before it is not the latest) |
  *
  * Collections are snake_case, indexes `<collection>_by_<field>`.
  *
@@ -233,3 +242,94 @@ export const tokenReadByConnectionKey = (
   connection_id: string,
   id: string,
 ): Deno.KvKey => ["token_reads_by_connection", connection_id, id];
+
+/** A customer's people job. @example `peopleJobKey("acme")` */
+export const peopleJobKey = (customer_id: string): Deno.KvKey => [
+  "people_jobs",
+  customer_id,
+];
+
+/** One connection's fetch in a job. @example `peopleJobConnectionKey("acme", job, "conn_1")` */
+export const peopleJobConnectionKey = (
+  customer_id: string,
+  job_id: string,
+  connection_id: string,
+): Deno.KvKey => ["people_job_connections", customer_id, job_id, connection_id];
+
+/** Prefix of a job's connection states. @example `peopleJobConnectionsPrefix("acme", job)` */
+export const peopleJobConnectionsPrefix = (
+  customer_id: string,
+  job_id: string,
+): Deno.KvKey => ["people_job_connections", customer_id, job_id];
+
+/**
+ * Prefix of a connection's roster pages (every job's), or one job's with `job_id`.
+ * @example `peopleRosterPrefix("acme", "conn_1")`
+ */
+export const peopleRosterPrefix = (
+  customer_id: string,
+  connection_id?: string,
+  job_id?: string,
+): Deno.KvKey =>
+  ["people_rosters", customer_id, connection_id, job_id].filter((p) =>
+    p !== undefined
+  ) as Deno.KvKey;
+
+/** One roster page, by its first directory offset. @example `peopleRosterKey("acme", "conn_1", job, 0)` */
+export const peopleRosterKey = (
+  customer_id: string,
+  connection_id: string,
+  job_id: string,
+  offset: number,
+): Deno.KvKey => ["people_rosters", customer_id, connection_id, job_id, offset];
+
+/** Which job's pages are a connection's roster. @example `peopleRosterMetaKey("acme", "conn_1")` */
+export const peopleRosterMetaKey = (
+  customer_id: string,
+  connection_id: string,
+): Deno.KvKey => ["people_roster_meta", customer_id, connection_id];
+
+/** Prefix of a customer's roster headers. @example `peopleRosterMetaPrefix("acme")` */
+export const peopleRosterMetaPrefix = (customer_id: string): Deno.KvKey => [
+  "people_roster_meta",
+  customer_id,
+];
+
+/** The reconciled list's header. @example `peopleResultKey("acme")` */
+export const peopleResultKey = (customer_id: string): Deno.KvKey => [
+  "people_results",
+  customer_id,
+];
+
+/**
+ * Prefix of a customer's list pages (every result's), or one result's.
+ * @example `peopleChunksPrefix("people_chunks", "acme")`
+ */
+export const peopleChunksPrefix = (
+  kind: "people_chunks" | "people_conflict_chunks",
+  customer_id: string,
+  result_id?: string,
+): Deno.KvKey =>
+  (result_id === undefined
+    ? [kind, customer_id]
+    : [kind, customer_id, result_id]) as Deno.KvKey;
+
+/** One page of a list. @example `peopleChunkKey("people_chunks", "acme", id, 0)` */
+export const peopleChunkKey = (
+  kind: "people_chunks" | "people_conflict_chunks",
+  customer_id: string,
+  result_id: string,
+  n: number,
+): Deno.KvKey => [kind, customer_id, result_id, n];
+
+/** The page's counts. @example `peopleSummaryKey("acme")` */
+export const peopleSummaryKey = (customer_id: string): Deno.KvKey => [
+  "people_summary",
+  customer_id,
+];
+
+/** When a people job was last asked for. @example `peopleRequestKey("acme")` */
+export const peopleRequestKey = (customer_id: string): Deno.KvKey => [
+  "people_requests",
+  customer_id,
+];

@@ -14,7 +14,13 @@
  *   otherwise, with `previous_status`; nothing when the status stayed the same;
  * - a disconnect → `connection.disconnected` with its receipt and who did it;
  * - a Finch webhook about a known connection → `finch.<event_type>`, Finch's payload in
- *   `data.finch`.
+ *   `data.finch`;
+ * - a customer's people list changed (lib/people/build.ts) → `people.updated`, whose
+ *   data is the customer's and counts only (no connection fields, never a name).
+ *
+ * Events that change a customer's people (a connection made, reconnected, gone live or
+ * disconnected, Finch's directory, individual and employment webhooks) also queue a
+ * people job in the same op (lib/people/job.ts), debounced for webhooks.
  *
  * `data` always holds the connection's `customer_id`, `connection_id`, `provider_id`,
  * `company_id`, `status` and `occurred_at`, and never a token: it is built only from the
@@ -31,6 +37,7 @@ import type {
 import { addEvents, type EventData, type EventDraft } from "../db/events.ts";
 import type { Connection, DisconnectedConnection } from "../db/schemas.ts";
 import type { AppDeps } from "../http/env.ts";
+import { addPeopleTrigger, WEBHOOK_DEBOUNCE_MS } from "../db/people.ts";
 
 /**
  * The largest Finch payload forwarded whole, in characters of its JSON. A KV value holds
@@ -61,6 +68,38 @@ export function recordEvents(
     now: deps.now(),
     deliver: Boolean(deps.config.events.url),
   });
+  // What changes a customer's people asks for a people job, in the same op.
+  const delays = new Map<string, number>();
+  for (const d of drafts) {
+    const delay = peopleTriggerDelay(d);
+    if (delay === null) continue;
+    const id = d.data.customer_id;
+    delays.set(id, Math.min(delays.get(id) ?? delay, delay));
+  }
+  for (const [customer_id, delay] of delays) {
+    addPeopleTrigger(op, customer_id, deps.now(), delay);
+  }
+}
+
+/** Finch's data webhooks whose storms are debounced into one people job. */
+const PEOPLE_DATA_EVENT = /^finch\.(directory|individual|employment)\./;
+
+/**
+ * How long after an event its people job starts, or null when it asks for none: a
+ * connection made, reconnected, gone live or disconnected (the list is rebuilt with or
+ * without it), or a Finch data webhook (debounced).
+ */
+function peopleTriggerDelay(d: EventDraft): number | null {
+  switch (d.type) {
+    case "connection.created":
+    case "connection.reconnected":
+    case "connection.disconnected":
+    case "connection.entity_disconnected":
+      return 0;
+    case "connection.status_changed":
+      return d.data.status === "connected" ? WEBHOOK_DEBOUNCE_MS : null;
+  }
+  return PEOPLE_DATA_EVENT.test(d.type) ? WEBHOOK_DEBOUNCE_MS : null;
 }
 
 /** The fields every event's data carries, and `extra`. */

@@ -22,8 +22,8 @@
  *   (each one a KV write the pages would queue behind: bench/sections/events.ts).
  *
  * Every process on a store listens (KV hands each job to one of them). A KV handle
- * cannot stop listening until it is closed, so one listener per handle dispatches to the
- * worker started last on it; while none is open (between a close and the next start on
+ * has one queue listener (lib/queue.ts), which hands deliveries to the worker started
+ * last on it; while none is open (between a close and the next start on
  * the same handle, as tests do) a job waits, unacknowledged.
  *
  * @module
@@ -42,6 +42,7 @@ import {
 import { eventsUndeliveredPrefix } from "../db/keys.ts";
 import { commit, retryTransient } from "../db/retry.ts";
 import type { Logger } from "../log.ts";
+import { registerQueueHandler } from "../queue.ts";
 import { type AttemptResult, sendEvent } from "./send.ts";
 
 /**
@@ -99,11 +100,13 @@ export function startEventWorker(deps: WorkerDeps): EventWorker {
     const fresh: Listener = { worker: null, waiting: [] };
     listener = fresh;
     listeners.set(deps.kv, fresh);
-    deps.kv.listenQueue((message) => dispatch(fresh, message, deps.log))
-      .catch((err) => {
-        deps.log("error", "event_queue_stopped", { error: errorName(err) });
-      })
-      .finally(() => listeners.delete(deps.kv));
+    // The handle's one queue listener routes deliveries here (lib/queue.ts).
+    registerQueueHandler(
+      deps.kv,
+      deps.log,
+      "portal.event_delivery",
+      (message) => dispatch(fresh, message, deps.log),
+    );
   }
   const worker = new Worker(deps);
   const l = listener;
@@ -125,7 +128,7 @@ async function dispatch(
   log: Logger,
 ): Promise<void> {
   if (!isEventJob(message)) {
-    // Nothing of ours queues anything else: acknowledged, so it is not retried forever.
+    // Malformed (lib/queue.ts routed it by kind): acknowledged, not retried forever.
     log("warn", "queue_message_unknown", {});
     return;
   }

@@ -49,6 +49,17 @@ export class FinchInvalidCode extends Error {
   }
 }
 
+/**
+ * Finch accepted a data request but has no data yet (HTTP 202: the first sync is still
+ * running, or the authorization is pending): ask again later.
+ */
+export class FinchDataNotReady extends Error {
+  override name = "FinchDataNotReady";
+  constructor(readonly step: string, readonly finchCode?: string) {
+    super(`Finch has no data yet for ${step}`);
+  }
+}
+
 /** The access token no longer works: the connection was disconnected or revoked. */
 export class FinchTokenRevoked extends Error {
   override name = "FinchTokenRevoked";

@@ -22,9 +22,16 @@ import {
   type TokenGrant,
 } from "./errors.ts";
 import { guardedFetch, retryAfterSeconds } from "./fetch.ts";
+import { type RosterCalls, rosterCalls } from "./roster.ts";
 import { type Finch, loadFinchSdk } from "./sdk.ts";
 
 export * from "./errors.ts";
+export type {
+  DirectoryPage,
+  DirectoryPerson,
+  IndividualFacts,
+  RosterCalls,
+} from "./roster.ts";
 
 export interface FinchGatewayOptions {
   clientId: string;
@@ -42,8 +49,11 @@ export interface FinchGatewayOptions {
   now?: () => number;
 }
 
-/** Everything the portal asks of Finch. */
-export interface FinchGateway {
+/**
+ * Everything the portal asks of Finch; the people list's reads (directory, individual,
+ * employment) are in lib/finch/roster.ts.
+ */
+export interface FinchGateway extends RosterCalls {
   createSession(input: {
     finchCustomerId: string;
     customerName: string;
@@ -121,6 +131,8 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
   ) => toGatewayError((await ready()).Finch, err, step, auth);
 
   return {
+    ...rosterCalls(bearer, mapError),
+
     async createSession(input) {
       try {
         const { client } = await ready();

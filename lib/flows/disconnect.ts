@@ -17,6 +17,7 @@
 import { applyStatus } from "../db/connection_status.ts";
 import { type ConnectionEntry, getAccessToken } from "../db/connections.ts";
 import { disconnectRecord } from "../db/disconnected.ts";
+import { deleteRoster } from "../db/people.ts";
 import type {
   Connection,
   DisconnectedBy,
@@ -80,6 +81,7 @@ export async function disconnectConnection(
         recordEvents(deps, op, [disconnectedEvent(change.tombstone)]),
     },
   );
+  await dropRoster(deps, customer_id, connection_id);
   deps.log("info", "connection_disconnected", {
     customer_id,
     connection_id,
@@ -154,6 +156,8 @@ export async function disconnectEntity(
   });
   // Gone meanwhile (a concurrent disconnect of the whole connection).
   if (result.outcome === "not_found") throw entityNotFound();
+  // The entity's people leave with it: the next job (queued with the event) refetches.
+  await dropRoster(deps, customer_id, connection_id);
   deps.log("info", "entity_disconnected", {
     customer_id,
     connection_id,
@@ -173,5 +177,24 @@ function entityNotFound(): AppError {
   return new AppError(404, "not_found", "This connection has no such entity.", {
     title: "Entity not found",
     action: backToConnections,
+  });
+}
+
+/**
+ * Deletes the connection's roster (personal data) once it is disconnected. Should this
+ * fail, the people job queued with the disconnect event deletes it (lib/people/build.ts
+ * drops the rosters of connections no longer live); the disconnect itself stands.
+ */
+async function dropRoster(
+  deps: AppDeps,
+  customer_id: string,
+  connection_id: string,
+): Promise<void> {
+  await deleteRoster(deps.kv, customer_id, connection_id).catch((err) => {
+    deps.log("warn", "people_roster_delete_failed", {
+      customer_id,
+      connection_id,
+      error: err instanceof Error ? err.name : "unknown",
+    });
   });
 }
