@@ -66,7 +66,12 @@ export interface BundleOptions {
   prebuilt: boolean;
   /** Bundles in memory; absent in production, where a missing build stops the start. */
   build?: () => Promise<Uint8Array>;
+  /** The brand (lib/brand.ts): its variables close the stylesheet; its icon is the favicon. */
+  brand?: { css: string; icon: string };
 }
+
+/** Where the favicon is served (and `/favicon.ico`, which browsers ask for unprompted). */
+export const ICON_PATH = "/favicon.svg";
 
 /**
  * Loads the stylesheet and the island bundle. Throws a `ConfigError` naming
@@ -85,7 +90,11 @@ export async function loadAssets(options: BundleOptions): Promise<Assets> {
       "the island bundle is missing: run `deno task build` before starting in production",
     );
   }
-  const css = await Deno.readFile(STYLES);
+  const enc = new TextEncoder();
+  const css = new Uint8Array([
+    ...await Deno.readFile(STYLES),
+    ...enc.encode(options.brand?.css ?? ""),
+  ]);
   const codeHash = sha256Hex(code), cssHash = sha256Hex(css);
   const islandsUrl = `/static/build/${contentId(code)}/islands.js`;
   const stylesUrl = "/static/styles.css";
@@ -103,5 +112,14 @@ export async function loadAssets(options: BundleOptions): Promise<Assets> {
       immutable: false,
     }],
   ]);
+  if (options.brand) {
+    const icon = enc.encode(options.brand.icon);
+    files.set(ICON_PATH, {
+      body: icon,
+      contentType: "image/svg+xml",
+      etag: `"${sha256Hex(icon).slice(0, 32)}"`,
+      immutable: false,
+    });
+  }
   return { islandsUrl, stylesUrl, files };
 }

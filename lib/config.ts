@@ -13,6 +13,7 @@
  * either way is worse than one line that says so.
  */
 import { z } from "zod";
+import { type Brand, parseBrand } from "./brand.ts";
 
 /** Raised when the environment cannot start the portal; the message names the variable. */
 export class ConfigError extends Error {
@@ -57,6 +58,7 @@ const EnvSchema = z.object({
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.enum(PRODUCTS)).min(1)),
   FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
+  FINCH_MANUAL: optional.pipe(z.enum(["true", "false"]).optional()),
   // Both may list several values, comma-separated, during a rotation (SECURITY.md).
   ADMIN_API_KEY: optional.pipe(
     z.string().refine(
@@ -175,6 +177,10 @@ export interface Config {
    * keeps every other route. Several during a rotation, like `adminApiKey`.
    */
   readonly tokenApiKey: string | undefined;
+  /** The integrator's identity on every page (lib/brand.ts); demo mode has its own. */
+  readonly brand: Brand;
+  /** `FINCH_MANUAL=true`: Connect also offers assisted providers (`manual: true`). */
+  readonly manual: boolean;
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -289,5 +295,7 @@ export function loadConfig(
       retrySchedule: Object.freeze(e.EVENTS_RETRY_SCHEDULE),
     }),
     tokenApiKey: e.TOKEN_API_KEY,
+    brand: parseBrand(env, demo),
+    manual: e.FINCH_MANUAL === "true",
   });
 }

@@ -18,7 +18,9 @@ Deno.test("[shell] island props cross as a JSON block that nothing in them can c
       props={{
         connections: [],
         csrf: hostile.name,
-        providers: [{ id: "x", name: hostile.nested[0].deep }],
+        now: 0,
+        brandName: hostile.name,
+        providers: [{ id: "x", name: hostile.nested[0].deep, logo: null }],
         connectUrl: "https://connect.example",
         more: null,
       }}
