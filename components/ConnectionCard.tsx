@@ -130,31 +130,33 @@ export function ConnectionCard(
             </dd>
           </div>
         )}
-        <div>
-          <dt>Added</dt>
-          <dd>{formatDate(c.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Last synced</dt>
-          <dd>
-            {c.last_synced_at
-              ? (
-                <time
-                  datetime={c.last_synced_at}
-                  title={formatDateTime(c.last_synced_at)}
-                >
-                  {relativeTime(c.last_synced_at, now)}
-                  <span class="sr-only">
-                    {`, ${formatDateTime(c.last_synced_at)}`}
-                  </span>
-                </time>
-              )
-              : "Not yet"}
-          </dd>
-        </div>
       </dl>
 
       <div class="card-foot">
+        <dl class="facts facts-inline">
+          <div>
+            <dt>Added</dt>
+            <dd>{formatDate(c.created_at)}</dd>
+          </div>
+          <div>
+            <dt>Last synced</dt>
+            <dd>
+              {c.last_synced_at
+                ? (
+                  <time
+                    datetime={c.last_synced_at}
+                    title={formatDateTime(c.last_synced_at)}
+                  >
+                    {relativeTime(c.last_synced_at, now)}
+                    <span class="sr-only">
+                      {`, ${formatDateTime(c.last_synced_at)}`}
+                    </span>
+                  </time>
+                )
+                : "Not yet"}
+            </dd>
+          </div>
+        </dl>
         <DisconnectButton
           path={disconnectPath(c.connection_id)}
           title={`Disconnect ${c.provider_name}?`}

@@ -46,6 +46,17 @@ const handlers = {
   close: () => {},
 };
 
+/**
+ * While Connect is open it is the page: everything else is inert, so keyboard and
+ * screen reader stay in Connect's frame, and its landmarks are the only ones.
+ */
+function backgroundInert(on: boolean) {
+  for (const el of document.body.children) {
+    if (el.id === "finch-connect-iframe") continue;
+    el.toggleAttribute("inert", on);
+  }
+}
+
 async function postJson(path: string, body: unknown, csrf: string) {
   const res = await fetch(path, {
     method: "POST",
@@ -77,8 +88,12 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
   useEffect(() => setHydrated(true), []);
 
   const returnFocus = () => {
-    const el = opener.current;
-    if (el?.isConnected) el.focus();
+    backgroundInert(false);
+    // After the render that re-enables it: a disabled button cannot take focus.
+    setTimeout(() => {
+      const el = opener.current;
+      if (el?.isConnected) el.focus();
+    });
   };
 
   handlers.success = async (code, state) => {
@@ -144,6 +159,7 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
         "title",
         "Connect your payroll or HR system",
       );
+      backgroundInert(true);
     } catch (err) {
       setNotice({ kind: "error", message: (err as Error).message });
       setBusy(false);

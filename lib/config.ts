@@ -58,7 +58,6 @@ const EnvSchema = z.object({
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.enum(PRODUCTS)).min(1)),
   FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
-  FINCH_MANUAL: optional.pipe(z.enum(["true", "false"]).optional()),
   // Both may list several values, comma-separated, during a rotation (SECURITY.md).
   ADMIN_API_KEY: optional.pipe(
     z.string().refine(
@@ -179,8 +178,6 @@ export interface Config {
   readonly tokenApiKey: string | undefined;
   /** The integrator's identity on every page (lib/brand.ts); demo mode has its own. */
   readonly brand: Brand;
-  /** `FINCH_MANUAL=true`: Connect also offers assisted providers (`manual: true`). */
-  readonly manual: boolean;
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -296,6 +293,5 @@ export function loadConfig(
     }),
     tokenApiKey: e.TOKEN_API_KEY,
     brand: parseBrand(env, demo),
-    manual: e.FINCH_MANUAL === "true",
   });
 }
