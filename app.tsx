@@ -52,7 +52,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
-      scriptSrc: [NONCE],
+      // The island script carries the nonce; 'strict-dynamic' lets it import its own
+      // lazily loaded chunk (Finch's Connect SDK, fetched when Connect opens), and
+      // nothing else: no inline script, no other origin.
+      scriptSrc: [NONCE, "'strict-dynamic'"],
       styleSrc: ["'self'"],
       imgSrc: [
         "'self'",

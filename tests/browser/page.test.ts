@@ -126,6 +126,12 @@ for (const size of SIZES) {
     async (served, page, clock) => {
       const errors: string[] = [];
       page.on("pageerror", (err) => errors.push(err.message));
+      const scripts: string[] = [];
+      page.on("request", (r) => {
+        if (r.resourceType() === "script") {
+          scripts.push(new URL(r.url()).pathname);
+        }
+      });
 
       // `/`: what this is and how to get in (demo mode: straight to the demo employer).
       await page.goto(served.url);
@@ -158,6 +164,11 @@ for (const size of SIZES) {
       await assertAccessible(page);
       await shot(page, "02-empty");
 
+      // One script loads with the page; Finch's SDK waits until Connect opens.
+      assert.deepEqual(scripts, [
+        served.portal.deps.assets.islandsUrl,
+      ]);
+
       // The picker: logos, a filter as you type, and the keyboard.
       await page.getByText("Or pick your system from the list").click();
       const options = page.locator(".provider-option");
@@ -186,6 +197,7 @@ for (const size of SIZES) {
       // Connect, open in the page: a titled frame, preselected on Gusto.
       const iframe = page.locator("#finch-connect-iframe");
       await iframe.waitFor();
+      assert.equal(scripts.length, 2, "the SDK's chunk, now");
       assert.equal(
         await iframe.getAttribute("title"),
         "Connect your payroll or HR system",
