@@ -95,7 +95,7 @@ async function quick(request: Promise<Response>): Promise<Response> {
 async function assertFinchDownPage(kind: Kind, res: Response, what: RegExp) {
   const page = await errorPage(res);
   assert.equal(page.status, 503);
-  assert.equal(page.title, "Finch is not answering");
+  assert.equal(page.title, "Please try again in a minute");
   assert.match(page.message, what);
   assert.match(page.message, /try again/);
   assert.equal(page.action?.href, "/connections");
