@@ -260,6 +260,20 @@ for (const size of SIZES) {
       await page.getByText("refreshed it instead of adding a second one")
         .waitFor();
       assert.deepEqual(await cardOrder(page), order);
+      // A reconnect of the older one, in Connect: it keeps its place too.
+      const older = (await listConnections(served.kv, "globex")).values
+        .find((v) => v.provider_id === "rippling")!;
+      await setStatus(served, older.connection_id, "reauth");
+      await page.reload();
+      await page.locator("[data-island][data-hydrated]").waitFor({
+        state: "attached",
+      });
+      await page.getByRole("button", { name: "Reconnect" }).click();
+      await fillConnect(page.frameLocator("#finch-connect-iframe"), {
+        company: "Globex Corporation",
+      });
+      await page.getByText("reconnected and working again").waitFor();
+      assert.deepEqual(await cardOrder(page), order);
 
       // Twelve minutes on, Gusto waiting for approval: the page as an admin finds it.
       const { values } = await listConnections(served.kv, "globex");
