@@ -1,6 +1,6 @@
 /**
- * Invariant 8 at the Finch steps tests/connect/faults.test.ts and tests/api.test.ts do not
- * reach: the integrator's DELETE (500, timeout, refused; 429 and 503 are in api.test.ts),
+ * Invariant 8 at the Finch steps tests/connect/faults.test.ts and tests/api/disconnect.test.ts do not
+ * reach: the integrator's DELETE (500, timeout, refused; 429 and 503 are in tests/api/disconnect.test.ts),
  * the provider list, the embedded (JSON) flow's session and code exchange, the status
  * refresh on a page view (429, timeout, refused; 500 and slowness are in
  * tests/webhooks/refresh.test.ts), and "connect another" turning into a reconnect. Each

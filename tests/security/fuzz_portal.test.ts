@@ -5,7 +5,7 @@
  * value reflected unescaped, never a script without the page's nonce, and (through
  * `withPortal`) never an access token in any answer or log line.
  *
- * The integrator API's own id and body fuzzing is in tests/api.test.ts; here are its
+ * The integrator API's own id and body fuzzing is in tests/api/input.test.ts; here are its
  * headers and query. Webhooks are in fuzz_webhooks.test.ts.
  */
 import fc from "fast-check";

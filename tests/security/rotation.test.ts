@@ -4,7 +4,7 @@
  * `APP_SECRET=new,old`, `TOKEN_KEYS=new,old`), everything issued under the old value
  * keeps working, then the old one is dropped. Each step is one restart of a portal on the
  * same KV store, as a rolling deploy would do. (`FINCH_WEBHOOK_SECRET` rotation is in
- * tests/webhooks/webhooks.test.ts.)
+ * tests/webhooks/secrets.test.ts.)
  */
 import assert from "node:assert/strict";
 import { bootPortal } from "../../boot.ts";
