@@ -65,7 +65,8 @@ export function ConnectionCard(
           class={`card-alert card-alert-${status.tone}`}
           role={status.tone === "wait" ? undefined : "status"}
         >
-          <p>{c.status_message || status.explain}</p>
+          {/* Our words, not Finch's status message: that one is written for developers. */}
+          <p>{status.explain}</p>
           {canReconnect && (
             <form
               method="post"
