@@ -4,12 +4,26 @@
  * the monogram beneath shows, with no script to swap them.
  */
 export function ProviderLogo(
-  { name, src, size = 40 }: { name: string; src: string | null; size?: number },
+  { name, src, size = 40, lazy }: {
+    name: string;
+    src: string | null;
+    size?: number;
+    /** In the closed picker: fetched only once the list is opened. */
+    lazy?: boolean;
+  },
 ) {
   return (
     <span class={`logo logo-${size}`} aria-hidden="true">
       <span class="logo-monogram">{[...name][0]?.toUpperCase()}</span>
-      {src && <img src={src} alt="" width={size} height={size} />}
+      {src && (
+        <img
+          src={src}
+          alt=""
+          width={size}
+          height={size}
+          loading={lazy ? "lazy" : undefined}
+        />
+      )}
     </span>
   );
 }

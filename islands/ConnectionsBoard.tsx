@@ -216,7 +216,7 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
                   class="provider-option"
                   disabled={busy}
                 >
-                  <ProviderLogo name={p.name} src={p.logo} size={28} />
+                  <ProviderLogo name={p.name} src={p.logo} size={28} lazy />
                   <span>{p.name}</span>
                 </button>
               </li>

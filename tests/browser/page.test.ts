@@ -132,6 +132,10 @@ for (const size of SIZES) {
           scripts.push(new URL(r.url()).pathname);
         }
       });
+      const logos: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().includes("/_sim/logos/")) logos.push(r.url());
+      });
 
       // `/`: what this is and how to get in (demo mode: straight to the demo employer).
       await page.goto(served.url);
@@ -169,8 +173,13 @@ for (const size of SIZES) {
         served.portal.deps.assets.islandsUrl,
       ]);
 
-      // The picker: logos, a filter as you type, and the keyboard.
+      // The picker: logos (fetched only once it opens), a filter, the keyboard.
+      assert.deepEqual(logos, [], "no logo fetched for the closed picker");
+      const fetched = page.waitForResponse((r) =>
+        r.url().includes("/_sim/logos/")
+      );
       await page.getByText("Or pick your system from the list").click();
+      await fetched;
       const options = page.locator(".provider-option");
       const all = await options.count();
       assert.ok(all > 10, `${all} providers listed`);
