@@ -20,6 +20,7 @@ import { renderPage } from "./routes/_app.tsx";
 import { apiRoutes } from "./routes/api.ts";
 import { callbackRoutes } from "./routes/callback.ts";
 import { connectionsRoutes } from "./routes/connections.tsx";
+import { homeRoutes } from "./routes/home.tsx";
 import { portalRoutes } from "./routes/portal.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -51,7 +52,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
-      scriptSrc: [NONCE],
+      // The island script carries the nonce; 'strict-dynamic' lets it import its own
+      // lazily loaded chunk (Finch's Connect SDK, fetched when Connect opens), and
+      // nothing else: no inline script, no other origin.
+      scriptSrc: [NONCE, "'strict-dynamic'"],
       styleSrc: ["'self'"],
       imgSrc: [
         "'self'",
@@ -75,6 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", staticRoutes());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/api", apiRoutes());
+  app.route("/", homeRoutes());
   app.route("/", portalRoutes());
   app.route("/connections", connectionsRoutes());
   app.route("/", callbackRoutes());
@@ -93,6 +98,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         status={404}
         title="Page not found"
         message="There is nothing at this address. If you followed a link from an email, ask for a new one."
+        supportHref={deps.config.brand.supportHref}
       />,
       { title: "Page not found", status: 404 },
     );
@@ -127,6 +133,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         title={title}
         message={error.message}
         action={error.details.action}
+        supportHref={deps.config.brand.supportHref}
       />,
       { title, status: error.status },
     );

@@ -11,6 +11,7 @@
 import { createApp } from "./app.tsx";
 import type { Demo, Handler, Simulator, SimulatorOptions } from "./demo.ts";
 import { loadAssets } from "./lib/assets.ts";
+import { brandCss, brandIcon } from "./lib/brand.ts";
 import { ConfigError, loadConfig, type ResolvedConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/open.ts";
 import { createFinchGateway, type FinchGateway } from "./lib/finch/gateway.ts";
@@ -128,6 +129,7 @@ async function build(
     now,
     assets: await loadAssets({
       prebuilt: islands !== "build",
+      brand: { css: brandCss(config.brand), icon: brandIcon(config.brand) },
       // Production never bundles: a missing build stops the start (lib/assets.ts).
       build: islands === "prebuilt"
         ? undefined

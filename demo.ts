@@ -94,6 +94,9 @@ export async function startDemo(
       ? `${dirname(config.kvPath)}/simulator.json`
       : undefined,
     now: options.now,
+    // Connect names who is asking for access: the integrator (the brand), as Finch
+    // shows an application's name, never the employer.
+    appName: config.brand.name,
     ...options.sim,
   });
   return {

@@ -8,17 +8,11 @@
  * ready portal link for a demo employer.
  */
 import { bootPortal } from "./boot.ts";
+import { DEMO_CUSTOMER } from "./lib/brand.ts";
 import { ConfigError } from "./lib/config.ts";
 import { upsertCustomer } from "./lib/db/customers.ts";
 import { createPortalLink } from "./lib/links.ts";
 import { SealError } from "./lib/sealing.ts";
-
-/** The employer demo mode prepares, so there is something to click through. */
-const DEMO_CUSTOMER = {
-  id: "demo-employer",
-  name: "Acme Demo Co.",
-  email: "hr@acme.example",
-};
 
 /** The arguments main.ts takes: `--demo`, and nothing else. */
 function parseArgs(args: string[]): { demo: boolean } {

@@ -1,35 +1,40 @@
 /**
- * Disconnect, with a confirmation. Without JavaScript the link leads to a confirmation
- * page; once hydrated, the same link opens a modal dialog holding the same form, so the
- * admin confirms without leaving the page. The dialog exists only while it is open: the
- * server never renders it (it would be dead weight without JavaScript, ten times over on
- * a page of ten cards).
+ * Disconnect, with a confirmation: of a whole connection, or of one entity of a
+ * multi-entity connection. Without JavaScript the link leads to a confirmation page;
+ * once hydrated, the same link opens a modal dialog holding the same form, so the admin
+ * confirms without leaving the page. The dialog exists only while it is open: the server
+ * never renders it (it would be dead weight without JavaScript, ten times over on a page
+ * of ten cards). Closing it returns focus to the link (the native dialog's behaviour).
  */
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 
 export interface DisconnectButtonProps {
-  connectionId: string;
-  providerName: string;
-  companyName: string;
+  /** The confirmation page, and the form's target (the same path). */
+  path: string;
+  /** The dialog's question, e.g. "Disconnect Gusto?". */
+  title: string;
+  /** What disconnecting does, in words. */
+  children: ComponentChildren;
+  /** Said after "Disconnect" to screen readers, when one card holds several links. */
+  what?: string;
   /** The session's form token (not a secret of Finch's: it only proves same-site intent). */
   csrf: string;
+  class?: string;
 }
 
-export function DisconnectButton(
-  { connectionId, providerName, companyName, csrf }: DisconnectButtonProps,
-) {
+export function DisconnectButton(props: DisconnectButtonProps) {
   const [open, setOpen] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
-  const path = `/connections/${encodeURIComponent(connectionId)}/disconnect`;
-  const titleId = `disconnect-title-${connectionId}`;
+  const titleId = `dialog-${props.path.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
   useEffect(() => {
     if (open) dialog.current?.showModal();
   }, [open]);
   return (
     <>
       <a
-        class="button button-quiet"
-        href={path}
+        class={props.class ?? "button button-quiet"}
+        href={props.path}
         onClick={(event) => {
           // No <dialog> support: follow the link to the confirmation page.
           if (typeof HTMLDialogElement !== "function") return;
@@ -38,6 +43,7 @@ export function DisconnectButton(
         }}
       >
         Disconnect
+        {props.what && <span class="sr-only">{` ${props.what}`}</span>}
       </a>
       {open && (
         <dialog
@@ -46,14 +52,10 @@ export function DisconnectButton(
           aria-labelledby={titleId}
           onClose={() => setOpen(false)}
         >
-          <form method="post" action={path}>
-            <input type="hidden" name="_csrf" value={csrf} />
-            <h2 id={titleId}>Disconnect {providerName}?</h2>
-            <p>
-              We will stop syncing data for <strong>{companyName}</strong>{" "}
-              and revoke this connection's access at{" "}
-              {providerName}. You can connect again at any time.
-            </p>
+          <form method="post" action={props.path}>
+            <input type="hidden" name="_csrf" value={props.csrf} />
+            <h2 id={titleId}>{props.title}</h2>
+            <p>{props.children}</p>
             <div class="actions">
               <button
                 type="button"

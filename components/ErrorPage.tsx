@@ -1,4 +1,7 @@
-/** The page for anything that went wrong: a title, what happened, and a way on. */
+/**
+ * The page for anything that went wrong: what happened in plain words, a way on, and
+ * the integrator's support. The status code is a small detail for whoever helps them.
+ */
 
 export interface ErrorPageProps {
   status: number;
@@ -6,12 +9,15 @@ export interface ErrorPageProps {
   message: string;
   /** Where to go next, e.g. back to the connections page to try again. */
   action?: { href: string; label: string };
+  /** The brand's support contact (`mailto:` or a URL), when it has one. */
+  supportHref?: string | null;
 }
 
-export function ErrorPage({ status, title, message, action }: ErrorPageProps) {
+export function ErrorPage(
+  { status, title, message, action, supportHref }: ErrorPageProps,
+) {
   return (
     <section class="panel error-panel" aria-labelledby="error-title">
-      <p class="eyebrow">Error {status}</p>
       <h1 id="error-title">{title}</h1>
       <p class="lead">{message}</p>
       {action && (
@@ -19,6 +25,12 @@ export function ErrorPage({ status, title, message, action }: ErrorPageProps) {
           <a class="button button-primary" href={action.href}>{action.label}</a>
         </p>
       )}
+      {supportHref && (
+        <p>
+          Still stuck? <a href={supportHref}>Contact support</a>.
+        </p>
+      )}
+      <p class="detail">Error code {status}</p>
     </section>
   );
 }

@@ -1,13 +1,15 @@
 /**
- * The page shell every portal page shares: head, header, demo banner, flash message,
- * main content and footer. Pure: everything it shows arrives in props.
+ * The page shell every portal page shares: head, the integrator's header, demo banner,
+ * flash message, main content and footer. Pure: everything it shows arrives in props.
  */
 import type { ComponentChildren } from "preact";
+import type { Brand } from "../lib/brand.ts";
 import type { Flash } from "../lib/http/flash.ts";
 
 export interface LayoutProps {
   title: string;
   stylesUrl: string;
+  brand: Brand;
   /** What ends the body: the island script, when the page has an island. */
   tail?: ComponentChildren;
   demo: boolean;
@@ -18,47 +20,36 @@ export interface LayoutProps {
 }
 
 export function Layout(props: LayoutProps) {
+  const { brand } = props;
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light" />
-        <title>{`${props.title} · Payroll connections`}</title>
+        <title>{`${props.title} · ${brand.name}`}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={props.stylesUrl} />
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         {props.demo && (
           <aside class="demo-banner" aria-label="Demo mode">
-            <strong>Demo mode.</strong>{" "}
-            Finch is simulated on this server: no real payroll system is
-            contacted and no real data is shown.
+            <strong>Demo</strong>{" "}
+            <span>· payroll is simulated, no real data</span>
           </aside>
         )}
         <header class="site-header">
           <div class="container header-row">
             <span class="brand">
-              <svg
-                aria-hidden="true"
-                width="28"
-                height="28"
-                viewBox="0 0 28 28"
-              >
-                <rect width="28" height="28" rx="8" fill="currentColor" />
-                <path
-                  d="M8 14.5l4 4 8-9"
-                  stroke="#fff"
-                  stroke-width="2.5"
-                  fill="none"
-                  stroke-linecap="round"
-                  stroke-linejoin="round"
-                />
-              </svg>
-              Payroll connections
+              <BrandMark brand={brand} />
+              <span class="brand-name">{brand.name}</span>
             </span>
             {props.customerName && (
-              <span class="account">{props.customerName}</span>
+              <span class="account" title={props.customerName}>
+                <span class="sr-only">Signed in for</span>
+                {props.customerName}
+              </span>
             )}
           </div>
         </header>
@@ -74,14 +65,49 @@ export function Layout(props: LayoutProps) {
           {props.children}
         </main>
         <footer class="site-footer">
-          <div class="container">
-            Connections are provided through{" "}
-            <span class="nowrap">Finch</span>. Your payroll credentials are
-            never stored by this portal.
+          <div class="container footer-row">
+            <p>
+              {brand.name} connects to your payroll through{" "}
+              <span class="nowrap">Finch</span>. Your payroll sign-in is never
+              stored here.
+            </p>
+            {(brand.privacyUrl || brand.supportHref) && (
+              <ul class="footer-links">
+                {brand.supportHref && (
+                  <li>
+                    <a href={brand.supportHref}>Contact support</a>
+                  </li>
+                )}
+                {brand.privacyUrl && (
+                  <li>
+                    <a href={brand.privacyUrl}>Privacy</a>
+                  </li>
+                )}
+              </ul>
+            )}
           </div>
         </footer>
         {props.tail}
       </body>
     </html>
   );
+}
+
+/** The integrator's logo, or its initial on its colour when it has none. */
+function BrandMark({ brand }: { brand: Brand }) {
+  return brand.logoUrl
+    ? (
+      <img
+        class="brand-logo"
+        src={brand.logoUrl}
+        alt=""
+        width={32}
+        height={32}
+      />
+    )
+    : (
+      <span class="brand-logo brand-monogram" aria-hidden="true">
+        {[...brand.name][0]?.toUpperCase()}
+      </span>
+    );
 }

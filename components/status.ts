@@ -8,50 +8,54 @@ export interface StatusWords {
   explain?: string;
 }
 
-export function statusWords(status: ConnectionView["status"]): StatusWords {
+export function statusWords(
+  status: ConnectionView["status"],
+  provider = "your payroll provider",
+): StatusWords {
   switch (status) {
     case "connected":
       return { label: "Connected", tone: "ok" };
     case "pending":
       return {
-        label: "Pending",
+        label: "Submitted",
         tone: "wait",
         explain:
-          "Finch is waiting for access to your payroll account. This can take a business day.",
+          `Submitted. ${provider} usually takes up to a business day to approve access; this page updates when it's live.`,
       };
     case "processing":
       return {
-        label: "Setting up",
+        label: "First sync",
         tone: "wait",
-        explain: "Access was granted and the first data sync is running.",
+        explain:
+          "Access was granted and the first data sync is running. This usually takes a few minutes.",
       };
     case "reauth":
       return {
         label: "Reconnect needed",
         tone: "warn",
         explain:
-          "The sign-in for this payroll account stopped working. Reconnect to keep data flowing.",
+          `The sign-in to ${provider} stopped working. Reconnect to keep data flowing.`,
       };
     case "error_no_account_setup":
       return {
-        label: "Setup incomplete",
+        label: "Access not granted",
         tone: "error",
         explain:
-          "Finch was not added as an admin in your payroll system. Follow Finch's setup email, or contact support.",
+          `Finch was not yet added as an admin in ${provider}. Follow the setup email you received, or contact support.`,
       };
     case "error_permissions":
       return {
         label: "Missing permissions",
         tone: "error",
         explain:
-          "Finch was added without the permissions it needs. Update its role in your payroll system.",
+          `Finch was added to ${provider} without the permissions it needs. Update its role there.`,
       };
     case "disconnected":
       return {
         label: "Disconnected",
         tone: "error",
         explain:
-          "This connection was ended at the payroll provider. Disconnect it here and connect again.",
+          `This connection was ended at ${provider}. Disconnect it here and connect again.`,
       };
   }
 }
@@ -100,9 +104,53 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${time} UTC`;
 }
 
-/** "company directory" → "Company, Directory". */
-export function productWords(products: readonly string[]): string[] {
-  return products.map((p) =>
-    (p[0]?.toUpperCase() ?? "") + p.slice(1).replaceAll("_", " ")
+/** Finch's product names in the employer's words. */
+const PRODUCT_WORDS: Record<string, string> = {
+  company: "Company details",
+  directory: "Employee list",
+  individual: "Personal details",
+  employment: "Jobs and pay",
+  payment: "Pay runs",
+  pay_statement: "Pay statements",
+  benefits: "Benefits",
+  deduction: "Benefits",
+  documents: "Tax documents",
+  ssn: "Social Security numbers",
+};
+
+/**
+ * `["directory", "company"]` → "Company details, Employee list": each once, always in
+ * the same order (the order above), whatever order Finch listed them in.
+ */
+export function productWords(products: readonly string[]): string {
+  const order = Object.keys(PRODUCT_WORDS);
+  const rank = (p: string) => (order.indexOf(p) + 1) || order.length + 1;
+  const sorted = [...products].sort((a, b) => rank(a) - rank(b));
+  const words = sorted.map((p) =>
+    PRODUCT_WORDS[p] ??
+      (p[0]?.toUpperCase() ?? "") + p.slice(1).replaceAll("_", " ")
   );
+  return [...new Set(words)].join(", ");
+}
+
+/**
+ * "12 minutes ago": how long ago `iso` was, seen from `now` (ms). Coarse on purpose: an
+ * admin wants to know whether data is fresh, and the exact time is on hover.
+ */
+export function relativeTime(iso: string, now: number): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return "Unknown";
+  const s = Math.max(0, Math.round((now - then) / 1000));
+  if (s < 60) return "just now";
+  const steps: [number, string][] = [
+    [60, "minute"],
+    [3600, "hour"],
+    [86400, "day"],
+    [30 * 86400, "month"],
+    [365 * 86400, "year"],
+  ];
+  let unit = steps[0];
+  for (const step of steps) if (s >= step[0]) unit = step;
+  const n = Math.floor(s / unit[0]);
+  return `${n} ${unit[1]}${n === 1 ? "" : "s"} ago`;
 }

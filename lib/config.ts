@@ -13,6 +13,7 @@
  * either way is worse than one line that says so.
  */
 import { z } from "zod";
+import { type Brand, parseBrand } from "./brand.ts";
 
 /** Raised when the environment cannot start the portal; the message names the variable. */
 export class ConfigError extends Error {
@@ -175,6 +176,8 @@ export interface Config {
    * keeps every other route. Several during a rotation, like `adminApiKey`.
    */
   readonly tokenApiKey: string | undefined;
+  /** The integrator's identity on every page (lib/brand.ts); demo mode has its own. */
+  readonly brand: Brand;
 }
 
 /** A config whose secrets and Finch credentials are all present (see demo.ts). */
@@ -289,5 +292,6 @@ export function loadConfig(
       retrySchedule: Object.freeze(e.EVENTS_RETRY_SCHEDULE),
     }),
     tokenApiKey: e.TOKEN_API_KEY,
+    brand: parseBrand(env, demo),
   });
 }

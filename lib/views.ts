@@ -36,7 +36,6 @@ export interface CardView {
   provider_logo: string | null;
   company_name: string | null;
   status: Connection["status"];
-  status_message: string | null;
   products: string[];
   entities: ConnectionView["entities"];
   last_synced_at: string | null;
@@ -58,7 +57,6 @@ export function cardView(
     provider_logo: provider?.logo ?? null,
     company_name: c.company_name,
     status: c.status,
-    status_message: c.status_message,
     products: c.products,
     entities: liveEntities(c),
     last_synced_at: c.last_synced_at,

@@ -32,6 +32,7 @@ export function renderPage(
     <Layout
       title={options.title}
       stylesUrl={assets.stylesUrl}
+      brand={config.brand}
       demo={config.demo}
       customerName={c.var.customer?.name}
       flash={options.flash}

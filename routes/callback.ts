@@ -47,7 +47,7 @@ export function callbackRoutes(): Hono<AppEnv> {
           kind: error === "access_denied" ? "info" : "error",
           message: error === "access_denied"
             ? "You cancelled connecting. Nothing was changed; you can connect whenever you are ready."
-            : "Finch Connect could not finish signing in. Nothing was changed; please try again.",
+            : "Signing in to your payroll system did not finish. Nothing was changed; please try again.",
         });
         return c.redirect("/connections", 303);
       }

@@ -14,14 +14,22 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { DisconnectConfirmPage } from "../components/DisconnectConfirmPage.tsx";
-import { disconnectReceipt } from "../components/receipts.ts";
+import {
+  ConnectionConsequence,
+  disconnectPath,
+  EntityConsequence,
+} from "../components/disconnect_words.tsx";
+import { disconnectReceipt, entityReceipt } from "../components/receipts.ts";
 import { Island } from "../islands/island.tsx";
 import { connectStateKeyOf } from "../lib/db/connect_states.ts";
 import { getConnectionEntry, listConnections } from "../lib/db/connections.ts";
 import { ensureAddedOrder } from "../lib/db/layout.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { completeConnect } from "../lib/flows/callback.ts";
-import { disconnectConnection } from "../lib/flows/disconnect.ts";
+import {
+  disconnectConnection,
+  disconnectEntity,
+} from "../lib/flows/disconnect.ts";
 import { connectionNotFound } from "../lib/flows/errors.ts";
 import {
   type Actor,
@@ -57,6 +65,7 @@ const CompleteBody = z.object({
 });
 
 const ConnectionId = z.string().min(1).max(200);
+const EntityId = z.string().min(1).max(200);
 
 /** The connections routes; mount at `/connections`. */
 export function connectionsRoutes(): Hono<AppEnv> {
@@ -107,6 +116,8 @@ export function connectionsRoutes(): Hono<AppEnv> {
         props={{
           connections: shown.map((v) => cardView(v, providers)),
           csrf: csrfToken(c),
+          now: deps.now(),
+          brandName: deps.config.brand.name,
           providers: providerChoices(providers),
           connectUrl: deps.config.finch.connectUrl,
           more: page.cursor
@@ -182,9 +193,73 @@ export function connectionsRoutes(): Hono<AppEnv> {
     );
     return renderPage(
       c,
-      <DisconnectConfirmPage connection={view} csrf={csrfToken(c)} />,
+      <DisconnectConfirmPage
+        title={`Disconnect ${view.provider_name}?`}
+        path={disconnectPath(view.connection_id)}
+        csrf={csrfToken(c)}
+      >
+        <ConnectionConsequence
+          provider={view.provider_name}
+          company={view.company_name ?? "your company"}
+        />
+      </DisconnectConfirmPage>,
       { title: "Disconnect" },
     );
+  });
+
+  // One company (entity) of a multi-entity connection, the others staying connected.
+  app.get("/:id/entities/:entityId/disconnect", async (c) => {
+    const entry = await ownEntry(c);
+    const view = connectionView(
+      entry.value,
+      await loadProviders(c.var.deps),
+    );
+    const entity = view.entities.find((e) => e.id === c.req.param("entityId"));
+    if (!entity) throw entityNotFound();
+    const name = entity.name ?? "this company";
+    return renderPage(
+      c,
+      <DisconnectConfirmPage
+        title={`Disconnect ${name}?`}
+        path={disconnectPath(view.connection_id, entity.id)}
+        csrf={csrfToken(c)}
+      >
+        <EntityConsequence
+          provider={view.provider_name}
+          entity={name}
+          company={view.company_name ?? "your company"}
+        />
+      </DisconnectConfirmPage>,
+      { title: "Disconnect" },
+    );
+  });
+
+  app.post("/:id/entities/:entityId/disconnect", async (c) => {
+    const entityId = EntityId.safeParse(c.req.param("entityId"));
+    const entry = await ownEntry(c);
+    if (!entityId.success) throw entityNotFound();
+    const receipt = await disconnectEntity(
+      c.var.deps,
+      entry,
+      entityId.data,
+      "employer",
+    );
+    const view = connectionView(
+      receipt.connection,
+      await loadProviders(c.var.deps),
+    );
+    const message = entityReceipt(view, receipt);
+    if (isJson(c)) {
+      return c.json({
+        message,
+        connection: cardView(
+          receipt.connection,
+          await loadProviders(c.var.deps),
+        ),
+      });
+    }
+    await setFlash(c, { kind: "success", message });
+    return c.redirect("/connections", 303);
   });
 
   app.post("/:id/disconnect", async (c) => {
@@ -207,14 +282,31 @@ export function connectionsRoutes(): Hono<AppEnv> {
   return app;
 }
 
-/** The provider picker's choices. */
+/** The provider picker's choices, by name. */
 function providerChoices(
-  providers: ReadonlyMap<string, { id: string; displayName: string }>,
-): { id: string; name: string }[] {
+  providers: ReadonlyMap<
+    string,
+    { id: string; displayName: string; logo?: string | null }
+  >,
+): { id: string; name: string; logo: string | null }[] {
   return [...providers.values()].map((p) => ({
     id: p.id,
     name: p.displayName,
-  }));
+    logo: p.logo ?? null,
+  })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The 404 for an entity the connection does not have, as lib/flows/disconnect.ts says it. */
+function entityNotFound(): AppError {
+  return new AppError(
+    404,
+    "not_found",
+    "This connection has no such company.",
+    {
+      title: "Company not found",
+      action: { href: "/connections", label: "Back to connections" },
+    },
+  );
 }
 
 /** The customer's own connection named in the path, or the 404 any other id gets. */

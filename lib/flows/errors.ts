@@ -51,9 +51,9 @@ export function flowError(err: unknown, what: string): unknown {
     return new AppError(
       503,
       "finch_unavailable",
-      `We could not reach Finch to ${what}. Nothing was changed; please try again in a minute.`,
+      `We could not reach Finch to ${what}: the service that connects to your payroll is not answering. Nothing was changed; please try again in a minute.`,
       {
-        title: "Finch is not answering",
+        title: "Please try again in a minute",
         action: backToConnections,
         headers: {
           "Retry-After": String(
@@ -76,7 +76,7 @@ export function flowError(err: unknown, what: string): unknown {
       502,
       "finch_rejected",
       `Finch refused our request to ${what}. Nothing was changed; if this keeps happening, contact support.`,
-      { title: "Finch refused the request", action: backToConnections },
+      { title: "That did not work", action: backToConnections },
     );
   }
   return err;

@@ -11,12 +11,15 @@ export function outcomeMessage(
   }`;
   switch (outcome) {
     case "created":
-      return `Your ${what} is set up.`;
+      // Assisted providers approve access by hand: not live yet, and saying so.
+      return view.status === "pending"
+        ? `Your ${what} was submitted. It is usually live within a business day; this page updates when it is.`
+        : `Your ${what} is connected.`;
     case "refreshed":
       return `Your ${what} was already here, so we refreshed it instead of adding a second one.`;
     case "reconnected":
       return `Your ${what} is reconnected and working again.`;
     case "replaced":
-      return `Your ${what} was renewed: Finch had ended the old one, so it was replaced.`;
+      return `Your ${what} was renewed: the old one had ended, so it was replaced.`;
   }
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   assertAccessible,
   fillConnect,
+  pickProvider,
   portalBrowserTest,
   screenshot,
 } from "../helpers/browser.ts";
@@ -17,14 +18,14 @@ portalBrowserTest(
   async (served, page) => {
     await page.goto(await served.link("acme", "Acme Inc."));
     assert.equal(new URL(page.url()).pathname, "/connections");
-    await page.getByRole("heading", { name: "Connect your payroll system" })
-      .waitFor();
+    await page.getByRole("heading", {
+      name: "Share your payroll data with Northwind Benefits",
+    }).waitFor();
     await assertAccessible(page, { scriptsOff: true });
     await screenshot(page, "01-empty-state");
 
     // Journey 1: first connection through the redirect flow.
-    await page.getByLabel("Payroll or HR system").selectOption("gusto");
-    await page.getByRole("button", { name: "Connect payroll" }).click();
+    await pickProvider(page, "Gusto");
     assert.match(page.url(), /\/sim\/authorize\?session=/);
     await assertAccessible(page, { scriptsOff: true });
     await screenshot(page, "02-finch-connect");
@@ -33,7 +34,7 @@ portalBrowserTest(
       entities: "Acme East, Acme West",
     });
     await page.waitForURL(/\/connections$/);
-    await page.getByText("is set up").waitFor();
+    await page.getByText("connection for Acme, Inc. is connected").waitFor();
     const card = page.locator("li.card");
     assert.equal(await card.count(), 1);
     const text = await card.innerText();
@@ -42,7 +43,7 @@ portalBrowserTest(
         "Acme, Inc.",
         "Gusto",
         "Connected",
-        "Directory",
+        "Employee list",
         "Acme East",
         "Acme West",
       ]
@@ -53,17 +54,13 @@ portalBrowserTest(
     await screenshot(page, "03-first-connection");
 
     // Journey 2: another provider gives a second card.
-    await page.getByLabel("Payroll or HR system").selectOption("justworks");
-    await page.getByRole("button", { name: "Connect another system" })
-      .click();
+    await pickProvider(page, "Justworks");
     await fillConnect(page, { company: "Acme, Inc." });
     await page.waitForURL(/\/connections$/);
     assert.equal(await page.locator("li.card").count(), 2);
 
     // Journey 3: the same company on the same provider, other credentials: no new card.
-    await page.getByLabel("Payroll or HR system").selectOption("gusto");
-    await page.getByRole("button", { name: "Connect another system" })
-      .click();
+    await pickProvider(page, "Gusto");
     await fillConnect(page, {
       company: "Acme, Inc.",
       username: "someone.else@acme.example",
@@ -76,7 +73,7 @@ portalBrowserTest(
 
     // Journey 5: disconnect through the confirmation page.
     const gusto = page.locator("li.card", { hasText: "Gusto" });
-    await gusto.getByRole("link", { name: "Disconnect" }).click();
+    await gusto.getByRole("link", { name: "Disconnect", exact: true }).click();
     await page.getByRole("heading", { name: "Disconnect Gusto?" }).waitFor();
     assert.equal(
       await page.locator("script").count(),
@@ -87,7 +84,7 @@ portalBrowserTest(
     await screenshot(page, "05-disconnect-confirm");
     await page.getByRole("button", { name: "Disconnect" }).click();
     await page.waitForURL(/\/connections$/);
-    await page.getByText("Finch revoked every access token").waitFor();
+    await page.getByText("its access at Gusto was revoked").waitFor();
     assert.equal(await page.locator("li.card").count(), 1);
     assert.equal(
       await page.locator("li.card", { hasText: "Gusto" }).count(),
@@ -119,7 +116,8 @@ portalBrowserTest(
     );
 
     // Journey 6: embedded Connect through Finch's Connect SDK.
-    await page.getByRole("button", { name: "Connect payroll" }).click();
+    await page.getByRole("button", { name: "Connect a payroll or HR system" })
+      .click();
     const iframe = page.locator("#finch-connect-iframe");
     await iframe.waitFor();
     const frame = page.frameLocator("#finch-connect-iframe");
@@ -139,7 +137,7 @@ portalBrowserTest(
       true,
       "no page load happened",
     );
-    await page.getByText("is set up").waitFor();
+    await page.getByText("Globex Corporation is connected").waitFor();
     await assertAccessible(page);
     await screenshot(page, "12-embedded-connected");
 
@@ -175,7 +173,7 @@ portalBrowserTest(
 
     // The island's dialog: Disconnect opens a modal instead of a new page.
     const first = page.locator("li.card", { hasText: "Globex Corporation" });
-    await first.getByRole("link", { name: "Disconnect" }).click();
+    await first.getByRole("link", { name: "Disconnect", exact: true }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
     assert.match(page.url(), /\/connections$/);
@@ -189,9 +187,9 @@ portalBrowserTest(
       await page.evaluate(() => document.activeElement?.textContent?.trim()),
       "Disconnect",
     );
-    await first.getByRole("link", { name: "Disconnect" }).click();
+    await first.getByRole("link", { name: "Disconnect", exact: true }).click();
     await dialog.getByRole("button", { name: "Disconnect" }).click();
-    await page.getByText("Finch revoked every access token").waitFor();
+    await page.getByText("its access at Rippling was revoked").waitFor();
     assert.equal(await page.locator("li.card").count(), 1);
     assert.equal(
       await page.locator("li.card", { hasText: "Globex Corporation" })
@@ -207,7 +205,8 @@ portalBrowserTest("[browser] the connections page reads well on a phone", {
   isMobile: true,
 }, async (served, page) => {
   await page.goto(await served.link("initech", "Initech LLC"));
-  await page.getByRole("button", { name: "Connect payroll" }).click();
+  await page.getByRole("button", { name: "Connect a payroll or HR system" })
+    .click();
   const frame = page.frameLocator("#finch-connect-iframe");
   await fillConnect(frame, {
     provider: "adp_run",

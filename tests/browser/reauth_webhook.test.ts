@@ -11,6 +11,7 @@ import { getAccessToken, listConnections } from "../../lib/db/connections.ts";
 import {
   assertAccessible,
   fillConnect,
+  pickProvider,
   portalBrowserTest,
   screenshot,
   type ServedPortal,
@@ -57,8 +58,7 @@ portalBrowserTest(
   { javaScriptEnabled: false },
   async (served, page) => {
     await page.goto(await served.link("acme", "Acme Inc."));
-    await page.getByLabel("Payroll or HR system").selectOption("gusto");
-    await page.getByRole("button", { name: "Connect payroll" }).click();
+    await pickProvider(page, "Gusto");
     await fillConnect(page, { company: "Acme, Inc." });
     await page.waitForURL(/\/connections$/);
     const card = page.locator("li.card");
@@ -98,7 +98,8 @@ portalBrowserTest(
     await page.locator("[data-island][data-hydrated]").waitFor({
       state: "attached",
     });
-    await page.getByRole("button", { name: "Connect payroll" }).click();
+    await page.getByRole("button", { name: "Connect a payroll or HR system" })
+      .click();
     const frame = page.frameLocator("#finch-connect-iframe");
     await fillConnect(frame, { provider: "gusto", company: "Acme, Inc." });
     const card = page.locator("li.card");

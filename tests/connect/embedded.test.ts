@@ -111,7 +111,7 @@ Deno.test("[connect] embedded flow: JSON start without redirect_uri, Connect's m
     assert.equal(res.status, 200, text);
     const body = JSON.parse(text);
     assert.equal(body.outcome, "created");
-    assert.match(body.message, /Gusto connection for Acme, Inc\. is set up/);
+    assert.match(body.message, /Gusto connection for Acme, Inc\. is connected/);
     assert.equal(body.connection.company_name, "Acme, Inc.");
     assert.equal(body.connection.provider_name, "Gusto");
     assert.equal(body.connection.status, "connected");

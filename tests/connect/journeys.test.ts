@@ -28,7 +28,7 @@ Deno.test("[connect] journey 1: the first connection shows a full card", async (
     const client = await t.signedIn("acme", "Acme Inc.");
     const empty = await client.page();
     assert.equal(cardCount(empty.html), 0);
-    assert.match(empty.html, /Connect your payroll system/);
+    assert.match(empty.html, /Share your payroll data with/);
 
     const connectUrl = await startRedirect(client);
     const { session } = sessionOf(connectUrl);
@@ -50,7 +50,7 @@ Deno.test("[connect] journey 1: the first connection shows a full card", async (
     assert.equal(flash?.kind, "success");
     assert.match(
       flash!.message,
-      /Gusto connection for Acme Holdings, Inc\. is set up/,
+      /Gusto connection for Acme Holdings, Inc\. is connected/,
     );
     assert.equal(cardCount(flash!.html), 1);
 
@@ -73,11 +73,13 @@ Deno.test("[connect] journey 1: the first connection shows a full card", async (
     assert.match(card, /<h2[^>]*>Acme Holdings, Inc\.<\/h2>/);
     assert.match(card, /<p>Gusto<\/p>/);
     assert.match(card, /badge-ok">Connected</);
-    for (const p of ["Company", "Directory", "Individual", "Employment"]) {
-      assert.match(card, new RegExp(`<li\\s*>${p}</li>`));
-    }
-    assert.match(card, /<dt>Entity<\/dt>/);
-    assert.match(card, /<dt>Connected<\/dt><dd>Mar 4, 2026<\/dd>/);
+    // Products in plain words; one entity is the company itself, so no entity list.
+    assert.match(
+      card,
+      /<dd>Company details, Employee list, Personal details, Jobs and pay<\/dd>/,
+    );
+    assert.doesNotMatch(card, /<dt>Companies<\/dt>/);
+    assert.match(card, /<dt>Added<\/dt><dd>Mar 4, 2026<\/dd>/);
 
     // The stored token is the one Finch issued, and it works.
     const token = await storedToken(t, record.connection_id);
@@ -142,7 +144,7 @@ Deno.test("[connect] journey 2: another provider or company adds a card, each at
     assert.equal(cardCount(html), 3);
     const west = records.find((r) => r.entities.length === 2)!;
     const card = cardOf(html, west.connection_id);
-    assert.match(card, /<dt>Entities<\/dt>/);
+    assert.match(card, /<dt>Companies<\/dt>/);
     assert.match(card, /West Payroll One/);
     assert.match(card, /West Payroll Two/);
     assert.ok(records.some((r) => r.provider_id === "adp_run"));

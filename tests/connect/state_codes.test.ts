@@ -184,7 +184,10 @@ Deno.test("[connect] a callback without state, or a malformed one, is a 400 page
     assert.equal(noCode.status, 303);
     const flash = await flashOf(client);
     assert.equal(flash?.kind, "error");
-    assert.match(flash!.message, /could not finish signing in/);
+    assert.match(
+      flash!.message,
+      /Signing in to your payroll system did not finish/,
+    );
     assert.equal((await stored(t)).length, 0);
   });
 });

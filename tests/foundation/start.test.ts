@@ -107,7 +107,10 @@ Deno.test("[start] `deno task start` with no settings serves demo mode and print
       headers: { cookie: cookie! },
     });
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /Connect your payroll system/);
+    assert.match(
+      await page.text(),
+      /Share your payroll data with Northwind Benefits/,
+    );
   } finally {
     child.kill("SIGTERM");
     await child.status;

@@ -216,3 +216,15 @@ export async function fillConnect(
   }
   await frame.locator("button[name=action][value=connect]").click();
 }
+
+/**
+ * Starts Connect for one provider through the page's own picker: opens the list (a
+ * `<details>`, so it works without JavaScript) and presses the provider's button.
+ */
+export async function pickProvider(page: Page, name: string): Promise<void> {
+  const picker = page.locator("details.picker");
+  if (!(await picker.getAttribute("open") !== null)) {
+    await picker.locator("summary").click();
+  }
+  await picker.getByRole("button", { name, exact: true }).click();
+}

@@ -246,7 +246,7 @@ for (const kind of KINDS) {
       const res = await client.postForm("/connections/new", { _csrf: csrf });
       const page = await errorPage(res);
       assert.equal(page.status, 503);
-      assert.equal(page.title, "Finch is not answering");
+      assert.equal(page.title, "Please try again in a minute");
       assert.deepEqual(await stored(t), [connection]);
       clear();
 
