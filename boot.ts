@@ -118,6 +118,7 @@ async function build(
     baseUrl: config.finch.baseUrl,
     products: config.finch.products,
     sandbox: config.finch.sandbox,
+    manual: config.finch.manual,
     redirectUri: config.redirectUri,
     fetch: demo?.fetch,
     now,

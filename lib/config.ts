@@ -58,6 +58,7 @@ const EnvSchema = z.object({
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.enum(PRODUCTS)).min(1)),
   FINCH_SANDBOX: optional.pipe(z.enum(["finch", "provider"]).optional()),
+  FINCH_MANUAL: optional.pipe(z.enum(["true", "false"]).optional()),
   // Both may list several values, comma-separated, during a rotation (SECURITY.md).
   ADMIN_API_KEY: optional.pipe(
     z.string().refine(
@@ -154,6 +155,8 @@ export interface Config {
     readonly webhookSecrets: readonly string[];
     readonly products: readonly FinchProduct[];
     readonly sandbox: "finch" | "provider" | undefined;
+    /** `FINCH_MANUAL=true`: Connect also offers assisted providers. */
+    readonly manual: boolean;
   };
   /**
    * Secrets; undefined only in demo mode, before demo.ts fills them.
@@ -280,6 +283,7 @@ export function loadConfig(
       ),
       products: e.FINCH_PRODUCTS,
       sandbox: e.FINCH_SANDBOX,
+      manual: e.FINCH_MANUAL === "true",
     }),
     adminApiKey: e.ADMIN_API_KEY,
     appSecret: e.APP_SECRET,

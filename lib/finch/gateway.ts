@@ -39,6 +39,11 @@ export interface FinchGatewayOptions {
   baseUrl?: string;
   products: readonly FinchProduct[];
   sandbox?: "finch" | "provider";
+  /**
+   * Offer assisted providers too (`FINCH_MANUAL`): Finch's `manual` session option.
+   * Their connections start pending until the provider grants access.
+   */
+  manual?: boolean;
   redirectUri: string;
   /** The SDK's `fetch` option, e.g. to reach an in-process simulator. */
   fetch?: typeof fetch;
@@ -146,6 +151,7 @@ export function createFinchGateway(options: FinchGatewayOptions): FinchGateway {
             ? { provider: input.providerId }
             : undefined,
           sandbox: options.sandbox,
+          manual: options.manual || undefined,
           minutes_to_expire: SESSION_MINUTES,
         }, { maxRetries: 1 });
         return { sessionId: res.session_id, connectUrl: res.connect_url };
