@@ -12,6 +12,7 @@ import {
   productWords,
   relativeTime,
   statusWords,
+  thousands,
 } from "./status.ts";
 import { DisconnectButton } from "./DisconnectButton.tsx";
 import {
@@ -157,6 +158,12 @@ export function ConnectionCard(
                 : "Not yet"}
             </dd>
           </div>
+          {c.people !== null && (
+            <div>
+              <dt>People</dt>
+              <dd>{thousands(c.people)}</dd>
+            </div>
+          )}
         </dl>
         <DisconnectButton
           path={disconnectPath(c.connection_id)}

@@ -134,6 +134,32 @@ export function productWords(products: readonly string[]): string {
 }
 
 /**
+ * 12345 → "12,345". By hand: `toLocaleString` builds a number format on every call,
+ * which costs more than the rest of a card.
+ */
+export function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * The line above the cards: "212 people across 3 systems; 14 are in more than one".
+ * Null when there is nothing to say yet (no list built, or an empty one).
+ */
+export function peopleWords(
+  summary: { people: number; systems: number; shared: number } | null,
+): string | null {
+  if (!summary || summary.people === 0 || summary.systems === 0) return null;
+  const { people, systems, shared } = summary;
+  const count = `${thousands(people)} ${people === 1 ? "person" : "people"}`;
+  if (systems === 1) return `${count} in 1 system`;
+  const line = `${count} across ${systems} systems`;
+  if (shared === 0) return `${line}; nobody is in more than one`;
+  return `${line}; ${thousands(shared)} ${
+    shared === 1 ? "is" : "are"
+  } in more than one`;
+}
+
+/**
  * "12 minutes ago": how long ago `iso` was, seen from `now` (ms). Coarse on purpose: an
  * admin wants to know whether data is fresh, and the exact time is on hover.
  */

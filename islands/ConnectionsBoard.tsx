@@ -27,6 +27,8 @@ export interface ConnectionsBoardProps {
   connectUrl: string;
   /** Link to the next page of connections, when there is one. */
   more: string | null;
+  /** The line about the customer's people list, worded on the server; null: none yet. */
+  people: string | null;
 }
 
 interface Notice {
@@ -107,8 +109,13 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
       setNow(Date.now());
       setItems((list) =>
         list.some((c) => c.connection_id === view.connection_id)
-          // Refreshed or reconnected: the card stays where it was.
-          ? list.map((c) => c.connection_id === view.connection_id ? view : c)
+          // Refreshed or reconnected: the card stays where it was, with its people
+          // count until the list is rebuilt (the answer does not read the list).
+          ? list.map((c) =>
+            c.connection_id === view.connection_id
+              ? { ...view, people: view.people ?? c.people }
+              : c
+          )
           // New: newest first, as the server lists them.
           : [view, ...list]
       );
@@ -273,6 +280,7 @@ export default function ConnectionsBoard(props: ConnectionsBoardProps) {
                 {props.brandName}. Using several systems or companies? Connect
                 each one.
               </p>
+              {props.people && <p class="people-line">{props.people}.</p>}
             </div>
             {connectForm(false)}
             <ul class="cards">

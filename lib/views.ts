@@ -7,6 +7,7 @@ import type {
   DisconnectedConnection,
   DisconnectReceipt,
 } from "./db/schemas.ts";
+import type { PeopleSummary } from "./db/people.ts";
 import type { Provider } from "./finch/gateway.ts";
 
 /** A connection, as shown to the employer and the integrator. */
@@ -40,6 +41,8 @@ export interface CardView {
   entities: ConnectionView["entities"];
   last_synced_at: string | null;
   created_at: string;
+  /** How many people the customer's people list holds from this connection; null: not in it yet. */
+  people: number | null;
 }
 
 /**
@@ -49,6 +52,7 @@ export interface CardView {
 export function cardView(
   c: Connection,
   providers: ReadonlyMap<string, Provider>,
+  people: PeopleSummary | null = null,
 ): CardView {
   const provider = providers.get(c.provider_id);
   return {
@@ -61,6 +65,7 @@ export function cardView(
     entities: liveEntities(c),
     last_synced_at: c.last_synced_at,
     created_at: c.created_at,
+    people: people?.by_connection[c.connection_id] ?? null,
   };
 }
 

@@ -20,10 +20,12 @@ import {
   EntityConsequence,
 } from "../components/disconnect_words.tsx";
 import { disconnectReceipt, entityReceipt } from "../components/receipts.ts";
+import { peopleWords } from "../components/status.ts";
 import { Island } from "../islands/island.tsx";
 import { connectStateKeyOf } from "../lib/db/connect_states.ts";
 import { getConnectionEntry, listConnections } from "../lib/db/connections.ts";
 import { ensureAddedOrder } from "../lib/db/layout.ts";
+import { type PeopleSummary, peopleSummaryKey } from "../lib/db/people.ts";
 import { AppError, badRequest } from "../lib/errors.ts";
 import { completeConnect } from "../lib/flows/callback.ts";
 import {
@@ -81,8 +83,12 @@ export function connectionsRoutes(): Hono<AppEnv> {
     },
   ));
   app.use(requireSession({
-    // The embedded flow's completion reads its state with the session.
-    alsoRead: async (c) => {
+    // The page reads the people list's counts with the session (one round trip); the
+    // embedded flow's completion reads its state.
+    alsoRead: async (c, customerId) => {
+      if (c.req.method === "GET" && c.req.path === "/connections") {
+        return [peopleSummaryKey(customerId)];
+      }
       if (c.req.method !== "POST" || c.req.path !== "/connections/complete") {
         return [];
       }
@@ -109,17 +115,21 @@ export function connectionsRoutes(): Hono<AppEnv> {
     ]);
     // Statuses older than a few minutes are re-read from Finch, within a time budget.
     const shown = await refreshStaleStatuses(deps, page.values);
+    const people = (c.var.session!.also[0]?.value ?? null) as
+      | PeopleSummary
+      | null;
     return renderPage(
       c,
       <Island
         name="ConnectionsBoard"
         props={{
-          connections: shown.map((v) => cardView(v, providers)),
+          connections: shown.map((v) => cardView(v, providers, people)),
           csrf: csrfToken(c),
           now: deps.now(),
           brandName: deps.config.brand.name,
           providers: providerChoices(providers),
           connectUrl: deps.config.finch.connectUrl,
+          people: peopleWords(people),
           more: page.cursor
             ? `/connections?cursor=${encodeURIComponent(page.cursor)}`
             : null,

@@ -60,6 +60,15 @@ export interface LivePortalSession extends PortalSession {
   also: Deno.KvEntryMaybe<unknown>[];
 }
 
+/**
+ * The customer a cookie value names, before the session is checked: for the keys a
+ * route reads with it (a forged cookie names a customer, but its session is not found,
+ * and nothing read with it is used).
+ */
+export function cookieCustomerId(token: string): string | null {
+  return parseToken(token)?.customer_id ?? null;
+}
+
 /** The customer a cookie value names, and the hash its session is stored under. */
 function parseToken(
   token: string,

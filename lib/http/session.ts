@@ -15,7 +15,11 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { matchedRoutes } from "hono/route";
 import { AppError } from "../errors.ts";
-import { getPortalSession, sameFormToken } from "../db/portal_sessions.ts";
+import {
+  cookieCustomerId,
+  getPortalSession,
+  sameFormToken,
+} from "../db/portal_sessions.ts";
 import type { AppEnv } from "./env.ts";
 
 /** How long a portal session lasts after a link is redeemed. */
@@ -55,9 +59,13 @@ const sessionEnded = () =>
     { title: "Please open your portal link" },
   );
 
-/** Keys a route wants read together with the session. */
+/**
+ * Keys a route wants read together with the session, given the customer the cookie
+ * names (used only once the session is found, which proves that customer).
+ */
 export type AlsoRead = (
   c: Context<AppEnv>,
+  customerId: string,
 ) => Deno.KvKey[] | Promise<Deno.KvKey[]>;
 
 /**
@@ -79,7 +87,9 @@ export function requireSession(
     const session = token
       ? await getPortalSession(kv, token, {
         now: new Date(c.var.deps.now()),
-        alsoRead: options.alsoRead ? await options.alsoRead(c) : undefined,
+        alsoRead: options.alsoRead && cookieCustomerId(token) !== null
+          ? await options.alsoRead(c, cookieCustomerId(token)!)
+          : undefined,
       })
       : null;
     if (!session) throw sessionEnded();

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { listConnections } from "../../lib/db/connections.ts";
+import { peopleSummaryKey } from "../../lib/db/people.ts";
 import {
   assertAccessible,
   browserTest,
@@ -289,6 +290,19 @@ for (const size of SIZES) {
       const gusto = values.find((v) => v.provider_id === "gusto")!;
       clock.ms += 12 * 60_000;
       await setStatus(served, gusto.connection_id, "pending");
+      // The people list's counts as a finished job leaves them (tests/people/ build
+      // them for real): the line above the cards and a count on each card.
+      await served.kv.set(peopleSummaryKey("globex"), {
+        as_of: new Date(clock.ms).toISOString(),
+        state: "fresh",
+        people: 212,
+        systems: 2,
+        shared: 14,
+        by_connection: {
+          [gusto.connection_id]: 48,
+          [older.connection_id]: 178,
+        },
+      });
       await page.reload();
       await page.locator("[data-island][data-hydrated]").waitFor({
         state: "attached",
@@ -320,6 +334,10 @@ for (const size of SIZES) {
       const synced = rippling.locator("time");
       assert.match((await synced.getAttribute("title"))!, / UTC$/);
       assert.ok(Date.parse((await synced.getAttribute("datetime"))!) > 0);
+      await page.getByText(
+        "212 people across 2 systems; 14 are in more than one.",
+      ).waitFor();
+      assert.match(text, /people\s*178/i);
       await assertOneLineChrome(page);
       await assertAccessible(page);
       await shot(page, "06-cards");

@@ -1,9 +1,11 @@
 /** The card's words: products in plain words, relative times, statuses. */
 import assert from "node:assert/strict";
 import {
+  peopleWords,
   productWords,
   relativeTime,
   statusWords,
+  thousands,
 } from "../../components/status.ts";
 
 Deno.test("[words] Finch's products in the employer's words, each once, in one order", () => {
@@ -56,4 +58,28 @@ Deno.test("[words] a pending connection is submitted, never 'set up', and names 
       /set up|Finch Connect/i,
     );
   }
+});
+
+Deno.test("[words] the people line above the cards, and counts with thousands", () => {
+  const line = (people: number, systems: number, shared: number) =>
+    peopleWords({ people, systems, shared });
+  assert.equal(
+    line(212, 3, 14),
+    "212 people across 3 systems; 14 are in more than one",
+  );
+  assert.equal(
+    line(12_345, 2, 1),
+    "12,345 people across 2 systems; 1 is in more than one",
+  );
+  assert.equal(
+    line(40, 2, 0),
+    "40 people across 2 systems; nobody is in more than one",
+  );
+  assert.equal(line(1, 1, 0), "1 person in 1 system");
+  // Nothing to say before a list exists, or when it is empty.
+  assert.equal(peopleWords(null), null);
+  assert.equal(line(0, 2, 0), null);
+  assert.equal(thousands(999), "999");
+  assert.equal(thousands(1000), "1,000");
+  assert.equal(thousands(1234567), "1,234,567");
 });
