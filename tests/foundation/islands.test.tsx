@@ -23,6 +23,7 @@ Deno.test("[shell] island props cross as a JSON block that nothing in them can c
         providers: [{ id: "x", name: hostile.nested[0].deep, logo: null }],
         connectUrl: "https://connect.example",
         more: null,
+        people: hostile.name,
       }}
     />,
   );
@@ -93,7 +94,8 @@ Deno.test("[shell] a card's props carry only what the card shows", () => {
   }]);
   assert.equal(card.provider_name, "Gusto");
   assert.equal(card.company_name, "Acme");
-  assert.equal(Object.keys(card).length, 9);
+  assert.equal(card.people, null, "no people list: no count");
+  assert.equal(Object.keys(card).length, 10);
   // The card and the API's view agree on every field they share.
   const view = connectionView(stored, providers);
   for (const [k, v] of Object.entries(card)) {
