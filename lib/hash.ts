@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { hkdf } from "@noble/hashes/hkdf";
-import { hmac } from "@noble/hashes/hmac";
-import { sha256 } from "@noble/hashes/sha2";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 const encoder = new TextEncoder();
 const bytes = (v: string | Uint8Array) =>
@@ -35,7 +35,7 @@ export function hkdfSha256(
   info: string,
   length: number,
 ): Uint8Array {
-  return hkdf(sha256, secret, new Uint8Array(), info, length);
+  return hkdf(sha256, secret, new Uint8Array(), bytes(info), length);
 }
 
 /**

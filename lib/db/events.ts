@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { InvalidInput } from "./errors.ts";
 import { eventKey, eventsPrefix, eventUndeliveredKey } from "./keys.ts";
 import { listPage, type PageOptions } from "./page.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { StoreBusy, WriteConflict } from "../db/errors.ts";
 import { decideLoop, retryTransient } from "../db/retry.ts";
 import {

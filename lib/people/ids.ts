@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ulid } from "ulid";
+import { ulid } from "../ulid.ts";
 import type { StoredPerson } from "../db/people.ts";
 import type { MatchedPerson, PersonRecord } from "./match.ts";
 

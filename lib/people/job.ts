@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { ulid } from "ulid";
+import { ulid } from "../ulid.ts";
 import {
   connectionsPrefix,
   peopleJobConnectionKey,
