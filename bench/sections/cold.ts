@@ -1,7 +1,8 @@
 /**
- * Cold start: from spawning `deno run main.ts` to its first 200, against the same for a
- * bare `Deno.serve` hello world, alternated. Production mode as Deno Deploy starts it
- * (Finch credentials and secrets set, the prebuilt island bundle, a fresh KV file):
+ * Cold start: from spawning the portal to its first 200, against the same for a bare
+ * `Deno.serve` hello world, alternated. Production mode as `deno task serve` starts it,
+ * from the server bundle `deno task build` makes (dist/main.js; Finch credentials and
+ * secrets set, the prebuilt island bundle, a fresh KV file), and from source (main.ts):
  * nothing a production request does not need is loaded at start. Also measured, without
  * a bar: the first 200 on the connections page itself (session, KV and render included,
  * what a person's first request waits for), and demo mode (`deno task start`: the
@@ -12,7 +13,7 @@
  *
  * @module
  */
-import { ensureIslandBuild } from "../../testing/build.ts";
+import { ensureIslandBuild, ensureServerBundle } from "../../testing/build.ts";
 import type { BenchConfig } from "../lib/config.ts";
 import {
   baseEnv,
@@ -73,6 +74,7 @@ export async function coldStart(
   config: BenchConfig,
 ): Promise<SectionResult> {
   await ensureIslandBuild();
+  await ensureServerBundle();
   const dir = await tempDir("cold");
   try {
     const secrets = benchSecrets();
@@ -95,9 +97,10 @@ export async function coldStart(
     };
     const starts: Record<string, Start> = {
       hello: { script: "bench/servers/hello.ts", path: "/", env: {} },
-      production: { script: "main.ts", path: "/healthz", env: production },
+      production: { script: "dist/main.js", path: "/healthz", env: production },
+      source: { script: "main.ts", path: "/healthz", env: production },
       page: {
-        script: "main.ts",
+        script: "dist/main.js",
         path: "/connections",
         env: production,
         headers: { cookie: seeded.cookies.acme },
@@ -139,9 +142,14 @@ export async function coldStart(
     return {
       rows: [
         row(
-          "Cold start, production (`main.ts` with Finch credentials, prebuilt bundle) to the first 200 on /healthz (median)",
+          "Cold start, production (`deno task serve`: the server bundle, Finch credentials) to the first 200 on /healthz (median)",
           m.production,
           4,
+        ),
+        row(
+          "Cold start, production from source (`deno run main.ts`) to the first 200 on /healthz",
+          m.source,
+          null,
         ),
         row(
           "Cold start, production, to the first connections page (3 connections, session and KV included)",
