@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { ensureServerBundle } from "../../testing/build.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -120,15 +121,16 @@ Deno.test("[start] `deno task start` with no settings serves demo mode and print
   }
 });
 
-Deno.test("[start] without Finch credentials, `deno task serve` and `main.ts` as Deploy runs it refuse to start, in one line", async () => {
+Deno.test("[start] without Finch credentials, `deno task serve` (the server bundle) and `main.ts` refuse to start, in one line", async () => {
   assert.deepEqual(await task("serve"), [
     "run",
     "--allow-net",
     "--allow-env",
     "--allow-read",
     "--allow-write",
-    "main.ts",
+    "dist/main.js",
   ]);
+  await ensureServerBundle();
   for (
     const [what, args, env] of [
       ["deno task serve, secrets set", await task("serve"), SECRETS],
