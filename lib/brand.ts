@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 
 /** The integrator's identity, as every page shows it. */
 export interface Brand {

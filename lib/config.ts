@@ -14,11 +14,9 @@
  */
 import { z } from "zod";
 import { type Brand, parseBrand } from "./brand.ts";
+import { ConfigError } from "./errors.ts";
 
-/** Raised when the environment cannot start the portal; the message names the variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 const PRODUCTS = [
   "benefits",

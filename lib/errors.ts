@@ -35,3 +35,8 @@ export const badRequest = (
   message: string,
   details?: AppError["details"],
 ) => new AppError(400, code, message, details);
+
+/** Raised when the environment cannot start the portal; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
