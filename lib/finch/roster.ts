@@ -62,6 +62,11 @@ type MapError = (err: unknown, step: string, auth: "bearer") => Promise<Error>;
 /** Per-call timeout: a page of thousands of people takes a while to build upstream. */
 const ROSTER_TIMEOUT_MS = 60_000;
 
+/** The shape both batch reads answer with: one item per requested individual. */
+interface BatchAnswer {
+  responses?: { individual_id?: string; code?: number; body?: unknown }[];
+}
+
 function notReady(status: number, body: unknown, step: string): void {
   if (status !== 202) return;
   const code = (body as { finch_code?: unknown } | null)?.finch_code;
@@ -82,6 +87,41 @@ function notReady(status: number, body: unknown, step: string): void {
  */
 export function rosterCalls(bearer: Bearer, mapError: MapError): RosterCalls {
   const options = { maxRetries: 0, timeout: ROSTER_TIMEOUT_MS };
+
+  /**
+   * One batch read (individuals or employments): a 202 for the whole batch is
+   * {@linkcode FinchDataNotReady}; an item Finch answers an error for is left out.
+   */
+  async function batch<T>(
+    token: string,
+    ids: string[],
+    step: string,
+    call: (
+      client: FinchClient,
+      requests: { individual_id: string }[],
+    ) => Promise<{ data: BatchAnswer; response: Response }>,
+    pick: (body: Record<string, unknown>) => T,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    if (ids.length === 0) return found;
+    try {
+      const { data, response } = await call(
+        await bearer(token),
+        ids.map((individual_id) => ({ individual_id })),
+      );
+      notReady(response.status, data, step);
+      for (const r of data.responses ?? []) {
+        const body = r.body as Record<string, unknown> | undefined;
+        if (r.code !== 200 || !body || !r.individual_id) continue;
+        found.set(r.individual_id, pick(body));
+      }
+      return found;
+    } catch (err) {
+      if (err instanceof FinchDataNotReady) throw err;
+      throw await mapError(err, step, "bearer");
+    }
+  }
+
   return {
     async directory(token, page) {
       const step = "reading the directory";
@@ -109,63 +149,40 @@ export function rosterCalls(bearer: Bearer, mapError: MapError): RosterCalls {
       }
     },
 
-    async individuals(token, ids) {
-      const step = "reading individuals";
-      const found = new Map<string, IndividualFacts>();
-      if (ids.length === 0) return found;
-      try {
-        const { data, response } = await (await bearer(token)).hris
-          .individuals.retrieveMany({
-            requests: ids.map((individual_id) => ({ individual_id })),
-          }, options).withResponse();
-        notReady(response.status, data, step);
-        for (const r of data.responses ?? []) {
-          const body = r.body as unknown as Record<string, unknown> | undefined;
-          if (r.code !== 200 || !body || !r.individual_id) continue;
+    individuals: (token, ids) =>
+      batch(
+        token,
+        ids,
+        "reading individuals",
+        (client, requests) =>
+          client.hris.individuals.retrieveMany({ requests }, options)
+            .withResponse(),
+        (body) => {
           const emails = Array.isArray(body.emails)
             ? (body.emails as { data?: unknown }[])
               .map((e) => e?.data).filter((e): e is string =>
                 typeof e === "string"
               )
             : [];
-          found.set(r.individual_id, {
+          return {
             first_name: str(body.first_name),
             last_name: str(body.last_name),
             dob: str(body.dob),
             emails,
-          });
-        }
-        return found;
-      } catch (err) {
-        if (err instanceof FinchDataNotReady) throw err;
-        throw await mapError(err, step, "bearer");
-      }
-    },
+          };
+        },
+      ),
 
-    async employments(token, ids) {
-      const step = "reading employments";
-      const found = new Map<string, boolean | null>();
-      if (ids.length === 0) return found;
-      try {
-        const { data, response } = await (await bearer(token)).hris
-          .employments.retrieveMany({
-            requests: ids.map((individual_id) => ({ individual_id })),
-          }, options).withResponse();
-        notReady(response.status, data, step);
-        for (const r of data.responses ?? []) {
-          const body = r.body as unknown as Record<string, unknown> | undefined;
-          if (r.code !== 200 || !body || !r.individual_id) continue;
-          found.set(
-            r.individual_id,
-            typeof body.is_active === "boolean" ? body.is_active : null,
-          );
-        }
-        return found;
-      } catch (err) {
-        if (err instanceof FinchDataNotReady) throw err;
-        throw await mapError(err, step, "bearer");
-      }
-    },
+    employments: (token, ids) =>
+      batch(
+        token,
+        ids,
+        "reading employments",
+        (client, requests) =>
+          client.hris.employments.retrieveMany({ requests }, options)
+            .withResponse(),
+        (body) => typeof body.is_active === "boolean" ? body.is_active : null,
+      ),
   };
 }
 

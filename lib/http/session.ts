@@ -84,11 +84,13 @@ export function requireSession(
     }
     const { kv, config } = c.var.deps;
     const token = getCookie(c, sessionCookieName(config.publicUrl));
+    // The customer the cookie names: what `alsoRead` keys are built from.
+    const named = token ? cookieCustomerId(token) : null;
     const session = token
       ? await getPortalSession(kv, token, {
         now: new Date(c.var.deps.now()),
-        alsoRead: options.alsoRead && cookieCustomerId(token) !== null
-          ? await options.alsoRead(c, cookieCustomerId(token)!)
+        alsoRead: options.alsoRead && named !== null
+          ? await options.alsoRead(c, named)
           : undefined,
       })
       : null;

@@ -278,3 +278,19 @@ export function convertInSim(
   });
   return code.connection_id;
 }
+
+/**
+ * Acme connected with two entities (companies) under one login; returns the signed-in
+ * client, the stored connection and its two entities.
+ */
+export async function twoEntities(t: ConnectTest) {
+  const client = await t.signedIn("acme");
+  await client.connect({
+    company_name: "Acme Group",
+    entities: "Acme East, Acme West",
+  });
+  const [record] = await stored(t);
+  const east = record.entities.find((e) => e.name === "Acme East")!;
+  const west = record.entities.find((e) => e.name === "Acme West")!;
+  return { client, record, east, west };
+}

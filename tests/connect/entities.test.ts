@@ -6,7 +6,7 @@
  * Finch failure changes nothing, another customer's connection is a 404.
  */
 import assert from "node:assert/strict";
-import { stored, withPortal } from "./_helpers.ts";
+import { stored, twoEntities, withPortal } from "./_helpers.ts";
 import type { ConnectTest } from "./_helpers.ts";
 
 async function api(t: ConnectTest, method: string, path: string) {
@@ -15,19 +15,6 @@ async function api(t: ConnectTest, method: string, path: string) {
     headers: { authorization: `Bearer ${t.portal.config.adminApiKey}` },
   });
   return { status: res.status, body: await res.json() };
-}
-
-/** Acme connected with two entities; returns the connection and its entity ids. */
-async function twoEntities(t: ConnectTest) {
-  const client = await t.signedIn("acme");
-  await client.connect({
-    company_name: "Acme Group",
-    entities: "Acme East, Acme West",
-  });
-  const [record] = await stored(t);
-  const east = record.entities.find((e) => e.name === "Acme East")!;
-  const west = record.entities.find((e) => e.name === "Acme West")!;
-  return { client, record, east, west };
 }
 
 Deno.test("[connect] one entity disconnected through the API: Finch first, the rest stays, an event says so", async () => {

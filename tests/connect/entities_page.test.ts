@@ -6,26 +6,26 @@
  * last company, an unknown one, and another customer's connection are refused.
  */
 import assert from "node:assert/strict";
-import { cardOf, errorPage, flashOf, stored, withPortal } from "./_helpers.ts";
+import {
+  cardOf,
+  errorPage,
+  flashOf,
+  stored,
+  twoEntities,
+  withPortal,
+} from "./_helpers.ts";
 import type { ConnectTest } from "./_helpers.ts";
 
-async function twoEntities(t: ConnectTest) {
-  const client = await t.signedIn("acme");
-  await client.connect({
-    company_name: "Acme Group",
-    entities: "Acme East, Acme West",
-  });
-  const [record] = await stored(t);
-  const east = record.entities.find((e) => e.name === "Acme East")!;
-  const west = record.entities.find((e) => e.name === "Acme West")!;
+async function twoCompanies(t: ConnectTest) {
+  const made = await twoEntities(t);
   const path = (id: string) =>
-    `/connections/${record.connection_id}/entities/${id}/disconnect`;
-  return { client, record, east, west, path };
+    `/connections/${made.record.connection_id}/entities/${id}/disconnect`;
+  return { ...made, path };
 }
 
 Deno.test("[connect] the card lists each company of a connection, each with its own Disconnect", async () => {
   await withPortal({}, async (t) => {
-    const { client, record, east, west, path } = await twoEntities(t);
+    const { client, record, east, west, path } = await twoCompanies(t);
     const card = cardOf((await client.page()).html, record.connection_id);
     assert.match(card, /<dt>Companies<\/dt>/);
     for (const e of [east, west]) {
@@ -36,7 +36,7 @@ Deno.test("[connect] the card lists each company of a connection, each with its 
 
 Deno.test("[connect] one company disconnected from the page without JavaScript: confirm, CSRF, receipt, the rest stays", async () => {
   await withPortal({}, async (t) => {
-    const { client, record, east, west, path } = await twoEntities(t);
+    const { client, record, east, west, path } = await twoCompanies(t);
     const confirm = await client.get(path(east.id));
     assert.equal(confirm.status, 200);
     const html = await confirm.text();
@@ -95,7 +95,7 @@ Deno.test("[connect] one company disconnected from the page without JavaScript: 
 
 Deno.test("[connect] the island disconnects a company with JSON and gets the card back", async () => {
   await withPortal({}, async (t) => {
-    const { client, east, west, path } = await twoEntities(t);
+    const { client, east, west, path } = await twoCompanies(t);
     const { csrf } = await client.page();
     const res = await client.postJson(path(west.id), {}, {
       "x-csrf-token": csrf,
@@ -117,7 +117,7 @@ Deno.test("[connect] the island disconnects a company with JSON and gets the car
 
 Deno.test("[connect] another customer's connection: its companies answer 404 like nothing", async () => {
   await withPortal({}, async (t) => {
-    const { east, path } = await twoEntities(t);
+    const { east, path } = await twoCompanies(t);
     const other = await t.signedIn("globex", "Globex");
     const { csrf } = await other.page();
     assert.equal((await other.get(path(east.id))).status, 404);

@@ -4,12 +4,10 @@
  * starts pending and its card says what happens next. Without it they are not offered.
  */
 import assert from "node:assert/strict";
-import { cardOf, stored, withPortal } from "./_helpers.ts";
+import { cardOf, type ConnectTest, stored, withPortal } from "./_helpers.ts";
 
-/** The providers the simulator's Connect page offers for the session at `connectUrl`. */
-async function offered(
-  t: Parameters<Parameters<typeof withPortal>[1]>[0],
-) {
+/** The simulator's Connect page for a new session, and that session as Finch keeps it. */
+async function offered(t: ConnectTest) {
   const client = await t.signedIn("acme");
   const { csrf } = await client.page();
   const started = await client.postForm("/connections/new", {
